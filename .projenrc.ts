@@ -1,0 +1,69 @@
+import { awscdk, javascript } from 'projen';
+
+// bundle everything into the handlers: the Lambda Node.js runtime's built-in SDK lacks
+// @aws-sdk/client-lambda-microvms. BundlingOptions only types externals/sourcemap/watchTask;
+// projen spreads it into AddBundleOptions, so `minify` passes through from a non-literal.
+const bundlingOptions = { externals: [] as string[], minify: true, sourcemap: false };
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  author: 'cdk-lambda-microvms contributors',
+  authorAddress: 'maintainers@cdk-lambda-microvms.dev',
+  description: 'AWS CDK constructs for AWS Lambda MicroVMs: images from a Dockerfile, deny-by-default egress, a session control plane, an orphan sweeper and a cdk-nag rule pack.',
+  keywords: ['aws-cdk', 'lambda', 'microvm', 'firecracker', 'sandbox', 'cdk-nag'],
+  license: 'Apache-2.0',
+  cdkVersion: '2.276.0', // first with both CfnMicrovmImage.kmsKeyIdentifier and the NetworkConnector L2
+  cdkCliVersion: '^2.1148.1', // not 3.0.0: it reads cloud-assembly schema 43 at most
+  constructsVersion: '10.5.1',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  name: 'cdk-lambda-microvms',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  repositoryUrl: 'https://github.com/cdk-lambda-microvms/cdk-lambda-microvms.git',
+  publishToPypi: { distName: 'cdk-lambda-microvms', module: 'cdk_lambda_microvms' },
+  // MicrovmChecks extends cdk-nag's NagPack, so users must share one cdk-nag with us.
+  peerDeps: ['cdk-nag@^3.0.2'],
+  devDeps: [
+    'cdk-nag@3.0.2',
+    '@aws-sdk/client-lambda-microvms@3.1131.0',
+    '@aws-sdk/client-dynamodb@^3.1162.0',
+    '@aws-sdk/lib-dynamodb@^3.1162.0',
+    '@aws-lambda-powertools/logger@^2.36.0',
+    '@aws-lambda-powertools/metrics@^2.36.0',
+    '@types/aws-lambda',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    'dynalite@4.0.0',
+    'fast-check@^4.10.2',
+    'esbuild',
+  ],
+  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_24_X, bundlingOptions },
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER, // `jest --ci`: CI never rewrites a snapshot
+    jestConfig: { testTimeout: 120_000 },
+  },
+  // transpile-only tests on 2 cores; the `typecheck` task below type-checks src and test in one pass.
+  tsJestOptions: { transformOptions: { isolatedModules: true } },
+  depsUpgrade: false, // Node 20 + pinned toolchain: upgrades are deliberate, not scheduled
+  gitignore: ['cdk.out', '/test/.tmp', '/examples/**/cdk.out', '/bench/.tmp', '/.local'],
+});
+
+for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) project.addPackageIgnore(pattern);
+
+project.tasks.tryFind('bundle')?.prependExec('rm -rf assets'); // stale files change asset hashes (the task exists once a handler does)
+project.package.addPackageResolutions('unrs-resolver@1.12.2'); // else `npm ci` fails (registry lacks 1.13.0 bindings)
+
+const typecheck = project.addTask('typecheck', {
+  description: 'type-check src and test (jest only transpiles)',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
+project.testTask.prependSpawn(typecheck);
+
+// offline python packaging: pacmak would pip-install its pins from PyPI.
+const pyTask = project.tasks.tryFind('package:python')!;
+pyTask.reset('jsii-pacmak -v --target python --code-only --outdir dist/.pysrc');
+pyTask.exec('/usr/bin/python3 -m compileall -q dist/.pysrc/python/src');
+pyTask.exec('/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.pysrc/python');
+pyTask.exec('/usr/bin/python3 -m twine check dist/python/*');
+pyTask.exec('rm -rf dist/.pysrc');
+
+project.synth();

@@ -1,0 +1,4 @@
+export * from './image';
+export * from './network';
+export * from './orchestrator';
+export * from './nag';

@@ -1,0 +1,62 @@
+import { IConstruct } from 'constructs';
+import { managedConnectorArn } from './managed-connector';
+
+/**
+ * How traffic reaches a MicroVM's HTTPS endpoint: one of the AWS-managed ingress connectors.
+ * Every request still needs a token minted for the MicroVM and port.
+ */
+export class Ingress {
+  /** HTTP and WebSocket traffic to the endpoint (the service default). */
+  public static http(): Ingress {
+    return new Ingress('HTTP_INGRESS');
+  }
+
+  /** all ingress traffic; cannot be combined with other ingress connectors. */
+  public static all(): Ingress {
+    return new Ingress('ALL_INGRESS');
+  }
+
+  /** no ingress: for outbound-only workers. Cannot be combined with other ingress connectors. */
+  public static none(): Ingress {
+    return new Ingress('NO_INGRESS');
+  }
+
+  /** interactive shell access (port 8022), needed for shell tokens; combine with `http()`. */
+  public static shell(): Ingress {
+    return new Ingress('SHELL_INGRESS');
+  }
+
+  /**
+   * Validates a set of ingress connectors against the service rules and renders their ARNs.
+   * Throws when the list is empty, repeats a connector, or combines `ALL_INGRESS` or `NO_INGRESS` with others.
+   */
+  public static renderArns(scope: IConstruct, ingress: Ingress[], prop: string = 'ingress'): string[] {
+    const names = ingress.map((i) => i.connectorName);
+    if (names.length === 0) {
+      throw new Error(`${prop} must name at least one ingress connector, got []. Use [Ingress.none()] for no ingress.`);
+    }
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) {
+      throw new Error(`${prop} must not repeat a connector, got ${JSON.stringify(names)}. Remove the second ${duplicate}.`);
+    }
+    for (const exclusive of ['ALL_INGRESS', 'NO_INGRESS']) {
+      if (names.includes(exclusive) && names.length > 1) {
+        throw new Error(`${prop} must not combine ${exclusive} with other ingress connectors, got ${JSON.stringify(names)}. ` +
+          `Use ${exclusive === 'ALL_INGRESS' ? '[Ingress.all()]' : '[Ingress.none()]'} alone.`);
+      }
+    }
+    return ingress.map((i) => i.bind(scope));
+  }
+
+  private constructor(
+    /** the AWS-managed connector's name, for example `HTTP_INGRESS`. */
+    public readonly connectorName: string,
+  ) {}
+
+  /**
+   * The connector's full ARN for the partition and region of the stack that contains `scope`.
+   */
+  public bind(scope: IConstruct): string {
+    return managedConnectorArn(scope, this.connectorName);
+  }
+}

@@ -1,0 +1,37 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Egress, EgressMode, Ingress } from '../../src';
+
+describe('Ingress', () => {
+  const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+
+  test('renders AWS-managed connector ARNs for the stack partition and region', () => {
+    const arns = Ingress.renderArns(stack, [Ingress.http(), Ingress.shell()]).map((arn) => stack.resolve(arn));
+    expect(arns).toEqual(['HTTP_INGRESS', 'SHELL_INGRESS'].map((name) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:lambda:eu-west-1:aws:network-connector:aws-network-connector:${name}`]],
+    })));
+  });
+
+  test('fails if ALL_INGRESS is combined with another connector', () => {
+    expect(() => Ingress.renderArns(stack, [Ingress.all(), Ingress.shell()])).toThrow(/must not combine ALL_INGRESS/);
+  });
+
+  test('fails if NO_INGRESS is combined with another connector', () => {
+    expect(() => Ingress.renderArns(stack, [Ingress.none(), Ingress.http()])).toThrow(/must not combine NO_INGRESS/);
+  });
+
+  test('fails if the list is empty or repeats a connector', () => {
+    expect(() => Ingress.renderArns(stack, [])).toThrow(/at least one/);
+    expect(() => Ingress.renderArns(stack, [Ingress.http(), Ingress.http()])).toThrow(/must not repeat/);
+  });
+});
+
+describe('Egress', () => {
+  test('internet() is the managed INTERNET_EGRESS connector and reports INTERNET', () => {
+    const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+    const config = Egress.internet().bind(stack);
+    expect(config.mode).toBe(EgressMode.INTERNET);
+    expect(stack.resolve(config.networkConnectorArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:us-east-1:aws:network-connector:aws-network-connector:INTERNET_EGRESS']],
+    });
+  });
+});
