@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError, accessDenied, insufficientCapacity, internal, throttled, validation } from './errors';
+import { FaultInjector, RateLimiter, SeededRandom } from './faults';
+import { ImageApi } from './image-api';
+import { ImageStore } from './image-store';
+import { MicrovmApi } from './microvm-api';
+import { MAX_DURATION_SECONDS, managedConnectorArn, type RunRequest } from './request-validation';
+import { resolveRoute } from './router';
+import type {
+  EmulatorOptions,
+  FaultOptions,
+  IssuedToken,
+  MicrovmState,
+  OperationName,
+  RateLimits,
+  RegisterImageOptions,
+  SeedVmsOptions,
+  VmSnapshot,
+} from './types';
+import { VmStore, type Phase, type TransitionDelays } from './vm-store';
+
+const DAY_MS = 86_400_000;
+const MAX_BODY_BYTES = 1024 * 1024;
+const SIGV4 = /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/[a-z0-9-]+\/lambda\/aws4_request/;
+
+const PHASE_OF_STATE: Record<MicrovmState, Phase> = {
+  PENDING: 'launching',
+  RUNNING: 'running',
+  SUSPENDING: 'suspending',
+  SUSPENDED: 'suspended',
+  TERMINATING: 'terminating',
+  TERMINATED: 'terminated',
+};
+
+/** Which RunMicrovm calls launch a VM that never leaves PENDING. */
+export type StickPendingSelector = number | ((request: RunRequest) => boolean);
+
+/**
+ * A local Lambda MicroVMs API: an HTTP server on 127.0.0.1 that speaks the restJson1 protocol of
+ * `@aws-sdk/client-lambda-microvms`, with the service's VM state machine on an emulated clock, idempotent
+ * `clientToken`, pagination, rate limits, the memory quota, and injectable faults and latency.
+ *
+ * ```ts
+ * const emulator = await MicrovmEmulator.start();
+ * const imageArn = emulator.registerImage({ name: 'sandbox' });
+ * const client = new LambdaMicrovmsClient({ endpoint: emulator.endpoint, region: emulator.region, credentials });
+ * ```
+ */
+export class MicrovmEmulator {
+  /** Starts an emulator on 127.0.0.1 (a free port unless `options.port`). */
+  public static async start(options: EmulatorOptions = {}): Promise<MicrovmEmulator> {
+    const emulator = new MicrovmEmulator(options);
+    await new Promise<void>((resolve, reject) => {
+      emulator.server.once('error', reject);
+      emulator.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const address = emulator.server.address() as AddressInfo;
+    emulator.endpoint = `http://127.0.0.1:${address.port}`;
+    return emulator;
+  }
+
+  /** `http://127.0.0.1:<port>`: pass it as the SDK client's `endpoint` (or `AWS_ENDPOINT_URL_LAMBDA_MICROVMS`). */
+  public endpoint = '';
+  public readonly region: string;
+  public readonly accountId: string;
+
+  private readonly server: http.Server;
+  private readonly clock: () => number;
+  private offsetMs = 0;
+  private readonly random: SeededRandom;
+  private readonly faults: FaultInjector;
+  private readonly limiter: RateLimiter;
+  private readonly images: ImageStore;
+  private readonly vms: VmStore;
+  private readonly microvmApi: MicrovmApi;
+  private readonly imageApi: ImageApi;
+  private delays: TransitionDelays;
+  private memoryQuota: number;
+  private staleRead: number;
+  private readonly retention: number;
+  private readonly requireSignature: boolean;
+  private stickBudget = 0;
+  private stickPredicate: ((request: RunRequest) => boolean) | undefined;
+  private readonly tokens: IssuedToken[] = [];
+  private counts: Partial<Record<OperationName, number>> = {};
+  private errors: Partial<Record<OperationName, Record<string, number>>> = {};
+
+  private constructor(options: EmulatorOptions) {
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '123456789012';
+    this.clock = options.clock ?? Date.now;
+    this.random = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.faults = new FaultInjector(this.random, options.faults);
+    this.limiter = new RateLimiter(options.rateLimits);
+    this.delays = {
+      launchMs: options.launchDelayMs ?? 0,
+      suspendMs: options.suspendDelayMs ?? 0,
+      resumeMs: options.resumeDelayMs ?? 0,
+      terminateMs: options.terminateDelayMs ?? 0,
+    };
+    this.memoryQuota = options.memoryQuotaMiB ?? 400 * 1024;
+    this.staleRead = options.staleReadMs ?? 0;
+    this.retention = options.terminatedRetentionMs ?? DAY_MS;
+    this.requireSignature = options.requireSignature ?? true;
+    this.images = new ImageStore(this.region, this.accountId, this.now());
+    this.vms = new VmStore(this.region, () => this.delays, () => this.retention);
+    const buildDelay = options.imageBuildDelayMs ?? 0;
+    const buildOutcome = options.imageBuildOutcome ?? 'SUCCESSFUL';
+    this.microvmApi = new MicrovmApi({
+      region: this.region,
+      vms: this.vms,
+      images: this.images,
+      now: () => this.now(),
+      memoryQuotaMiB: () => this.memoryQuota,
+      staleReadMs: () => this.staleRead,
+      shouldStickPending: (request) => this.shouldStick(request),
+      recordToken: (token) => this.tokens.push(token),
+    });
+    this.imageApi = new ImageApi({
+      images: this.images,
+      now: () => this.now(),
+      buildDelayMs: () => buildDelay,
+      buildOutcome: () => buildOutcome,
+    });
+    for (const image of options.images ?? []) this.registerImage(image);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  // ---- clock ------------------------------------------------------------------------------------------------
+
+  /** Emulated time, epoch ms. */
+  public now(): number {
+    return this.clock() + this.offsetMs;
+  }
+
+  /** Moves emulated time forward (VM transitions, lifetimes, token expiry and rate-limit refills follow it). */
+  public advanceTime(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`advanceTime needs a non-negative number of ms, got ${ms}`);
+    this.offsetMs += ms;
+  }
+
+  // ---- configuration ----------------------------------------------------------------------------------------
+
+  /** Adds a ready-to-run image and returns its ARN. */
+  public registerImage(options: RegisterImageOptions): string {
+    return this.images.register(options, this.now());
+  }
+
+  /** Replaces the fault settings (`{}` clears them). */
+  public setFaults(faults: FaultOptions): void {
+    this.faults.set(faults);
+  }
+
+  /** Replaces the rate limits (merged over the defaults), or disables them with `false`. */
+  public setRateLimits(limits: RateLimits | false): void {
+    this.limiter.configure(limits);
+  }
+
+  /** Sets the memory quota across PENDING, RUNNING, SUSPENDING and SUSPENDED VMs. */
+  public setMemoryQuotaMiB(quotaMiB: number): void {
+    this.memoryQuota = quotaMiB;
+  }
+
+  /** Makes GetMicrovm report the state as it was `ms` ago. */
+  public setStaleReadMs(ms: number): void {
+    this.staleRead = ms;
+  }
+
+  /** Changes the time VMs spend in the transitional states. */
+  public setTransitionDelays(delays: Partial<TransitionDelays>): void {
+    this.delays = { ...this.delays, ...delays };
+  }
+
+  /**
+   * Makes launches stay in PENDING forever (until terminated or past their maximum duration): a number adds
+   * that many upcoming RunMicrovm launches; a predicate selects launches by their request until cleared.
+   */
+  public stickPending(selector: StickPendingSelector): void {
+    if (typeof selector === 'number') this.stickBudget += selector;
+    else this.stickPredicate = selector;
+  }
+
+  /** Stops sticking launches in PENDING (VMs already stuck stay stuck; see `releasePending`). */
+  public clearStickPending(): void {
+    this.stickBudget = 0;
+    this.stickPredicate = undefined;
+  }
+
+  /** Lets a stuck VM finish launching, from now. */
+  public releasePending(id: string): void {
+    const vm = this.requireVm(id);
+    if (vm.phase === 'launching' && vm.stuckPending) {
+      vm.stuckPending = false;
+      vm.phaseSince = this.now();
+    }
+  }
+
+  /** Terminates a VM as the service would on its own (e.g. a host failure); false when the VM is unknown. */
+  public terminateExternally(id: string, reason = 'Terminated by the service.'): boolean {
+    const vm = this.vms.find(id, this.now());
+    if (!vm) return false;
+    if (vm.phase !== 'terminating' && vm.phase !== 'terminated') this.vms.transition(vm, 'terminating', this.now(), reason);
+    return true;
+  }
+
+  /** Simulates inbound traffic through the VM's endpoint: restarts its idle clock. */
+  public recordTraffic(id: string): void {
+    const vm = this.requireVm(id);
+    vm.lastTrafficAt = this.now();
+  }
+
+  // ---- inspection -------------------------------------------------------------------------------------------
+
+  /** Requests received per operation, whatever their outcome (throttled and failed ones included). */
+  public callCounts(): Partial<Record<OperationName, number>> {
+    return { ...this.counts };
+  }
+
+  /** Error answers per operation and error type, e.g. `{ RunMicrovm: { ThrottlingException: 2 } }`. */
+  public errorCounts(): Partial<Record<OperationName, Record<string, number>>> {
+    return JSON.parse(JSON.stringify(this.errors));
+  }
+
+  public resetCallCounts(): void {
+    this.counts = {};
+    this.errors = {};
+  }
+
+  /** Every visible VM (TERMINATED ones until their retention ends), in launch order. */
+  public listVms(): VmSnapshot[] {
+    return this.vms.all(this.now()).map((vm) => this.vms.snapshot(vm));
+  }
+
+  public getVm(id: string): VmSnapshot | undefined {
+    const vm = this.vms.find(id, this.now());
+    return vm ? this.vms.snapshot(vm) : undefined;
+  }
+
+  /** Tokens issued so far (app and shell), values included: for tests only. */
+  public issuedTokens(): IssuedToken[] {
+    return this.tokens.map((t) => ({ ...t, allowedPorts: [...t.allowedPorts] }));
+  }
+
+  /**
+   * Creates `count` VMs at once, without API calls, rate limits or the quota. Returns their ids in launch order.
+   */
+  public seedVms(count: number, options: SeedVmsOptions): string[] {
+    const image = this.images.resolve(options.imageArn);
+    const version = options.imageVersion !== undefined
+      ? this.images.version(image, options.imageVersion)
+      : this.images.latestActive(image, this.now());
+    if (!version) throw new Error(`image ${options.imageArn} has no active version to seed from`);
+    const startedAt = options.startedAt instanceof Date ? options.startedAt.getTime() : options.startedAt ?? this.now();
+    const phase = PHASE_OF_STATE[options.state ?? 'RUNNING'];
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const vm = this.vms.create({
+        imageArn: image.arn,
+        imageVersion: version.version,
+        memoryMiB: version.memoryMiB,
+        startedAt,
+        maximumDurationInSeconds: options.maximumDurationInSeconds ?? MAX_DURATION_SECONDS,
+        idlePolicy: options.idlePolicy,
+        ingressNetworkConnectors: [managedConnectorArn(this.region, 'HTTP_INGRESS')],
+        egressNetworkConnectors: [managedConnectorArn(this.region, 'INTERNET_EGRESS')],
+        stuckPending: false,
+      }, phase, startedAt);
+      ids.push(vm.id);
+    }
+    return ids;
+  }
+
+  /** Stops the server and drops open connections. */
+  public async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------------------------
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let operation: OperationName | undefined;
+    try {
+      const raw = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const route = resolveRoute(req.method ?? 'GET', url.pathname, url.searchParams, this.microvmApi, this.imageApi);
+      operation = route.operation;
+      this.counts[operation] = (this.counts[operation] ?? 0) + 1;
+      if (this.requireSignature && !SIGV4.test(req.headers.authorization ?? '')) {
+        throw accessDenied('Missing or invalid SigV4 Authorization header (signing name lambda).');
+      }
+      const decision = this.faults.decide(operation);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.fault === 'throttle') throw throttled(operation);
+      if (decision.fault === 'error') throw internal();
+      if (decision.fault === 'capacity') throw insufficientCapacity();
+      if (!this.limiter.take(operation, this.now())) throw throttled(operation);
+      const body = route.hasBody ? parseJson(raw) : {};
+      const result = route.invoke(body);
+      if (decision.errorAfterEffect) throw internal();
+      send(res, route.successStatus, result);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : internal(`Emulator error: ${(error as Error).message}`);
+      if (operation !== undefined) {
+        const perOp = (this.errors[operation] ??= {});
+        perOp[apiError.errorType] = (perOp[apiError.errorType] ?? 0) + 1;
+      }
+      send(res, apiError.status, apiError.body(), { 'x-amzn-errortype': apiError.errorType, ...apiError.headers });
+    }
+  }
+
+  private shouldStick(request: RunRequest): boolean {
+    if (this.stickBudget > 0) {
+      this.stickBudget--;
+      return true;
+    }
+    return this.stickPredicate?.(request) ?? false;
+  }
+
+  private requireVm(id: string) {
+    const vm = this.vms.find(id, this.now());
+    if (!vm) throw new Error(`unknown MicroVM ${id}`);
+    return vm;
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(validation(`The request body exceeds ${MAX_BODY_BYTES} bytes.`));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: string): Record<string, any> {
+  if (raw.trim() === '') return {};
+  try {
+    const parsed = JSON.parse(raw);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // fall through.
+  }
+  throw validation('The request body must be a JSON object.');
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body ?? {});
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomUUID(),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

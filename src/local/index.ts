@@ -1,0 +1,7 @@
+// the local emulator and helpers, for tests and `npm run local`. not exported from src/index.ts: these use
+// TypeScript-only types (functions, unions) that jsii cannot carry to other languages.
+export * from './emulator';
+export * from './dynalite';
+export * from './types';
+export { DEFAULT_RATE_LIMITS } from './faults';
+export { AUTH_TOKEN_KEY } from './microvm-api';
