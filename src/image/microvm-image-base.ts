@@ -1,4 +1,5 @@
-import { IResource, aws_iam as iam } from 'aws-cdk-lib';
+import { IResource, Resource, aws_iam as iam } from 'aws-cdk-lib';
+import { invalidProp } from '../shared/validation';
 
 /**
  * Options for {@link IMicrovmImage.grantRun}.
@@ -51,4 +52,53 @@ export interface IMicrovmImage extends IResource {
    * on the execution role when one is given.
    */
   grantRun(grantee: iam.IGrantable, options?: GrantRunOptions): iam.Grant;
+}
+
+/**
+ * Shared behaviour of owned and imported MicroVM images.
+ */
+export abstract class MicrovmImageBase extends Resource implements IMicrovmImage {
+  public abstract readonly imageArn: string;
+  public abstract readonly imageName: string;
+  public abstract readonly latestActiveVersion: string;
+
+  /**
+   * Grants what a launcher needs. MicroVMs have no ARN of their own: the service authorizes run, get, suspend,
+   * resume, terminate and token minting against the image ARN, so whoever holds this grant can act on every
+   * MicroVM of this image. `ListMicrovms` has no resource type and gets `*`.
+   */
+  public grantRun(grantee: iam.IGrantable, options: GrantRunOptions = {}): iam.Grant {
+    const connectors = options.networkConnectorArns;
+    if (connectors !== undefined && connectors.length === 0) {
+      throw invalidProp('networkConnectorArns', connectors, 'list at least one connector ARN', 'Leave it out to allow any connector.');
+    }
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'lambda:RunMicrovm',
+        'lambda:GetMicrovm',
+        'lambda:SuspendMicrovm',
+        'lambda:ResumeMicrovm',
+        'lambda:TerminateMicrovm',
+        'lambda:CreateMicrovmAuthToken',
+      ],
+      resourceArns: [this.imageArn],
+    });
+    grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:ListMicrovms'], resourceArns: ['*'] }));
+    grant = grant.combine(iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:PassNetworkConnector'],
+      // an unqualified ARN and its `:<version>` forms, since a launch may name a specific connector version.
+      resourceArns: connectors ? connectors.flatMap((arn) => [arn, `${arn}:*`]) : ['*'],
+    }));
+    if (options.executionRole) {
+      grant = grant.combine(iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['iam:PassRole'],
+        resourceArns: [options.executionRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      }));
+    }
+    return grant;
+  }
 }

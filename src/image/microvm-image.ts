@@ -1,0 +1,335 @@
+import {
+  Arn, ArnFormat, Names, RemovalPolicy, Stack, Tags, Token, Validations,
+  aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { BaseImage } from './base-image';
+import { ImageCode } from './image-code';
+import { ImageLogging } from './image-logging';
+import { LifecycleHooks } from './lifecycle-hooks';
+import { IMicrovmImage, MicrovmImageBase } from './microvm-image-base';
+import { MicrovmMemory } from './microvm-memory';
+import { OsCapability } from './os-capability';
+import { findTokenSecrets, renderEnvironment, validateEnvironment } from './private/render-environment';
+import { renderHooks, validateHooks } from './private/render-hooks';
+import { Egress, EgressMode } from '../network/egress';
+import { invalidProp } from '../shared/validation';
+
+const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+const IMAGE_ARN_PATTERN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:microvm-image:([a-zA-Z0-9_-]{1,64})$/;
+
+/**
+ * Properties of a {@link MicrovmImage}. Only `code` is required; every other property has a safe default.
+ */
+export interface MicrovmImageProps {
+  /**
+   * The build context: a zip with a `Dockerfile` at its root. `ImageCode.fromDirectory('./sandbox')` for a
+   * local folder.
+   */
+  readonly code: ImageCode;
+
+  /**
+   * The image name, 1-64 characters of `[a-zA-Z0-9_-]`, unique in the account and region. It is the one property
+   * whose change replaces the image, and a name stays reserved after its image is deleted, so keep it stable.
+   *
+   * @default - generated from the construct path: stable across deployments, so a content change adds an image
+   * version instead of replacing the image
+   */
+  readonly imageName?: string;
+
+  /**
+   * A description of the image.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * The Lambda-managed base image (OS layer) and its version.
+   *
+   * @default BaseImage.al2023()
+   */
+  readonly baseImage?: BaseImage;
+
+  /**
+   * The baseline memory of each MicroVM (vCPUs follow memory).
+   *
+   * @default MicrovmMemory.GIB_2
+   */
+  readonly memory?: MicrovmMemory;
+
+  /**
+   * Lifecycle hooks the application serves.
+   *
+   * @default - no hooks: the snapshot is taken once the application has started
+   */
+  readonly hooks?: LifecycleHooks;
+
+  /**
+   * Environment variables set during the build. They are frozen into the snapshot and shared by every MicroVM,
+   * so reserved keys (`AWS_REGION`, `AWS_LAMBDA_*`, ...) and anything that looks like a secret fail synth:
+   * credential-shaped values, secret-named keys with real values, `SecretValue`s, Secrets Manager or SSM
+   * SecureString dynamic references and NoEcho parameters. At most 50 variables, values up to 4096 characters.
+   *
+   * @default - no variables
+   */
+  readonly environment?: { [key: string]: string };
+
+  /**
+   * Where build and image logs go.
+   *
+   * @default ImageLogging.newLogGroup() - a new log group kept one month, retained when the stack is deleted
+   */
+  readonly logging?: ImageLogging;
+
+  /**
+   * A customer managed KMS key that encrypts the image configuration at rest. The build role gets
+   * `kms:Decrypt` on it.
+   *
+   * @default - a key owned by the service
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Extra Linux capabilities for the container inside the MicroVM.
+   *
+   * @default - none
+   */
+  readonly additionalOsCapabilities?: OsCapability[];
+
+  /**
+   * Where the build can connect to (registries, package mirrors). The same connector is the run-time egress of
+   * any MicroVM launched without one, which `MicrovmChecks` reports for internet egress.
+   *
+   * @default Egress.internet() - the Dockerfile is the platform team's code and usually pulls from registries
+   */
+  readonly buildEgress?: Egress;
+
+  /**
+   * The role the build runs as (also the role of the `ready` and `validate` hooks). It must trust
+   * `lambda.amazonaws.com` with `sts:AssumeRole` and `sts:TagSession`; the image adds read access to the code
+   * and write access to its log group.
+   *
+   * @default - a new role trusted by `lambda.amazonaws.com` from this account only, allowed exactly that
+   */
+  readonly buildRole?: iam.IRole;
+
+  /**
+   * Tags for the image and the resources it creates (also possible with `Tags.of(image)`).
+   *
+   * @default - no tags
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * Attributes of an image defined outside this stack, for {@link MicrovmImage.fromImageAttributes}.
+ */
+export interface MicrovmImageAttributes {
+  /**
+   * The image ARN in colon form, `arn:<partition>:lambda:<region>:<account>:microvm-image:<name>`.
+   */
+  readonly imageArn: string;
+
+  /**
+   * The latest active version of the image.
+   *
+   * @default - unknown: reading `latestActiveVersion` throws
+   */
+  readonly latestActiveVersion?: string;
+}
+
+/**
+ * A Lambda MicroVM image built from a Dockerfile (`AWS::Lambda::MicrovmImage`).
+ *
+ * @example
+ * new MicrovmImage(this, 'Image', { code: ImageCode.fromDirectory('./sandbox') });
+ */
+export class MicrovmImage extends MicrovmImageBase {
+  /**
+   * Imports an image by its ARN. Its `latestActiveVersion` is unknown.
+   */
+  public static fromImageArn(scope: Construct, id: string, imageArn: string): IMicrovmImage {
+    return MicrovmImage.fromImageAttributes(scope, id, { imageArn });
+  }
+
+  /**
+   * Imports an image by its attributes.
+   */
+  public static fromImageAttributes(scope: Construct, id: string, attrs: MicrovmImageAttributes): IMicrovmImage {
+    const arn = attrs.imageArn;
+    if (!Token.isUnresolved(arn) && !IMAGE_ARN_PATTERN.test(arn)) {
+      const slash = /:microvm-image\//.test(arn);
+      throw invalidProp('imageArn', arn, 'be a MicroVM image ARN, arn:<partition>:lambda:<region>:<account>:microvm-image:<name>',
+        slash ? 'Use the colon form (":microvm-image:<name>"); the service rejects the slash form.' : 'Copy the ARN from `aws lambda-microvms list-microvm-images`.');
+    }
+    const imageName = Token.isUnresolved(arn) ? Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName! : IMAGE_ARN_PATTERN.exec(arn)![1];
+    class Import extends MicrovmImageBase {
+      public readonly imageArn = arn;
+      public readonly imageName = imageName;
+      public get latestActiveVersion(): string {
+        if (attrs.latestActiveVersion === undefined) {
+          throw invalidProp('latestActiveVersion', undefined, `be known to read it from imported image ${this.node.path}`,
+            'Import it with MicrovmImage.fromImageAttributes(scope, id, { imageArn, latestActiveVersion }).');
+        }
+        return attrs.latestActiveVersion;
+      }
+    }
+    return new Import(scope, id, { environmentFromArn: arn });
+  }
+
+  public readonly imageArn: string;
+  public readonly imageName: string;
+  public readonly latestActiveVersion: string;
+
+  /** the role the build runs as. */
+  public readonly buildRole: iam.IRole;
+
+  /**
+   * the log group the image logs to.
+   *
+   * @default - none when logging is disabled
+   */
+  public readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * the lifecycle hooks, as given.
+   *
+   * @default - no hooks
+   */
+  public readonly hooks?: LifecycleHooks;
+
+  /**
+   * the port the application serves its hooks on; launchers must keep it out of app tokens.
+   *
+   * @default - no hooks
+   */
+  public readonly hooksPort?: number;
+
+  /** the baseline memory of each MicroVM. */
+  public readonly memory: MicrovmMemory;
+
+  /** what the build egress (and the default run-time egress of MicroVMs launched without one) reaches. */
+  public readonly buildEgressMode: EgressMode;
+
+  /** ARN of the build egress connector. */
+  public readonly buildEgressConnectorArn: string;
+
+  constructor(scope: Construct, id: string, props: MicrovmImageProps) {
+    validateProps(props);
+    super(scope, id);
+
+    this.imageName = props.imageName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+    this.memory = props.memory ?? MicrovmMemory.GIB_2;
+    this.hooks = props.hooks;
+    this.hooksPort = props.hooks?.port;
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+
+    this.buildRole = props.buildRole ?? new iam.Role(this, 'BuildRole', {
+      description: `Builds MicroVM image ${this.imageName}`,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }).withSessionTags(),
+    });
+
+    const logging = props.logging ?? ImageLogging.newLogGroup();
+    if (logging._kind === 'NEW') {
+      this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+        retention: logging._options.retention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: logging._options.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    } else if (logging._kind === 'EXISTING') {
+      this.logGroup = logging._logGroup;
+    }
+    if (this.logGroup) this.grantLogs(this.logGroup);
+
+    if (props.encryptionKey) {
+      this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+    }
+
+    const code = props.code.bind(this, this.buildRole);
+    const base = (props.baseImage ?? BaseImage.al2023()).bind(this);
+    const egress = (props.buildEgress ?? Egress.internet()).bind(this);
+    this.buildEgressMode = egress.mode;
+    this.buildEgressConnectorArn = egress.networkConnectorArn;
+
+    const resource = new lambda.CfnMicrovmImage(this, 'Resource', {
+      name: this.imageName,
+      description: props.description ?? '',
+      baseImageArn: base.baseImageArn,
+      baseImageVersion: base.baseImageVersion,
+      buildRoleArn: this.buildRole.roleArn,
+      codeArtifact: { uri: code.uri },
+      cpuConfigurations: [{ architecture: 'ARM_64' }],
+      resources: [{ minimumMemoryInMiB: this.memory.sizeInMiB }],
+      additionalOsCapabilities: [...(props.additionalOsCapabilities ?? [])],
+      egressNetworkConnectors: [egress.networkConnectorArn],
+      environmentVariables: renderEnvironment(props.environment),
+      hooks: renderHooks(props.hooks),
+      logging: this.logGroup ? { cloudWatch: { logGroup: this.logGroup.logGroupName } } : { disabled: true },
+      kmsKeyIdentifier: props.encryptionKey?.keyArn,
+    });
+    // the build starts as soon as the image exists, so its role's policies must exist first.
+    resource.node.addDependency(this.buildRole);
+    if (props.encryptionKey) {
+      // the schema bundled with aws-cdk-lib predates KmsKeyIdentifier, which CloudFormation accepts.
+      Validations.of(resource).acknowledge({
+        id: 'CloudFormation-Validate::F3002',
+        reason: 'KmsKeyIdentifier is a valid AWS::Lambda::MicrovmImage property missing from the bundled schema',
+      });
+    }
+    this.node.addValidation({ validate: () => findTokenSecrets(this, props.environment) });
+
+    this.imageArn = resource.ref;
+    this.latestActiveVersion = resource.attrLatestActiveImageVersion;
+  }
+
+  private grantLogs(logGroup: logs.ILogGroup): void {
+    const groupArn = Arn.format({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroup.logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      account: logGroup.env.account,
+      region: logGroup.env.region,
+    }, Stack.of(this));
+    // the group exists already, so no logs:CreateLogGroup; streams are matched in both ARN forms.
+    this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [groupArn, `${groupArn}:*`, `${groupArn}:log-stream:*`],
+    }));
+  }
+}
+
+function validateProps(props: MicrovmImageProps): void {
+  if (!props || !(props.code instanceof ImageCode)) {
+    throw invalidProp('code', props?.code, 'be an ImageCode', "Use ImageCode.fromDirectory('./path/with/Dockerfile').");
+  }
+  const name = props.imageName;
+  if (name !== undefined && !Token.isUnresolved(name) && !NAME_PATTERN.test(name)) {
+    throw invalidProp('imageName', name, 'be 1-64 characters of letters, digits, "-" and "_"', 'Leave it out for a stable generated name.');
+  }
+  if (props.description !== undefined && typeof props.description !== 'string') {
+    throw invalidProp('description', props.description, 'be a string', 'Pass a short text.');
+  }
+  validateHooks(props.hooks);
+  validateEnvironment(props.environment);
+  const capabilities = props.additionalOsCapabilities ?? [];
+  capabilities.forEach((capability, i) => {
+    if (!Object.values(OsCapability).includes(capability)) {
+      throw invalidProp(`additionalOsCapabilities[${i}]`, capability, `be one of ${Object.values(OsCapability).join(', ')}`, 'Use OsCapability.ALL.');
+    }
+  });
+  if (new Set(capabilities).size !== capabilities.length) {
+    throw invalidProp('additionalOsCapabilities', capabilities, 'not repeat a capability', 'List each capability once.');
+  }
+  for (const [key, value] of Object.entries(props.tags ?? {})) {
+    if (Token.isUnresolved(key)) continue;
+    if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:')) {
+      throw invalidProp('tags', key, 'have keys of 1-128 characters not starting with "aws:"', 'Rename the tag.');
+    }
+    if (!Token.isUnresolved(value) && (typeof value !== 'string' || value.length > 256)) {
+      throw invalidProp(`tags.${key}`, value, 'be a string of at most 256 characters', 'Shorten the value.');
+    }
+  }
+}
