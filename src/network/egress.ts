@@ -1,6 +1,7 @@
 import { aws_lambda as lambda } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { managedConnectorArn } from './managed-connector';
+import { invalidProp } from '../shared/validation';
 
 /**
  * What a MicroVM's egress can reach.
@@ -44,7 +45,8 @@ export class Egress {
    * Egress through a `MicrovmNetwork`: isolated by default, or limited to a domain allowlist.
    */
   public static network(network: IMicrovmNetwork): Egress {
-    return new Egress(() => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }));
+    return new Egress(`Egress.network(${network.node.path})`,
+      () => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }));
   }
 
   /**
@@ -52,7 +54,8 @@ export class Egress {
    * see its routes, so it is reported as `VPC`: make sure its subnets and security groups are what you intend.
    */
   public static connector(connector: lambda.INetworkConnector): Egress {
-    return new Egress(() => ({ networkConnectorArn: connector.networkConnectorArn, mode: EgressMode.VPC }));
+    return new Egress(`Egress.connector(${connector.node.path})`,
+      () => ({ networkConnectorArn: connector.networkConnectorArn, mode: EgressMode.VPC }));
   }
 
   /**
@@ -60,10 +63,29 @@ export class Egress {
    * because code running in the MicroVM can then reach anything.
    */
   public static internet(): Egress {
-    return new Egress((scope) => ({ networkConnectorArn: managedConnectorArn(scope, 'INTERNET_EGRESS'), mode: EgressMode.INTERNET }));
+    return new Egress('Egress.internet()',
+      (scope) => ({ networkConnectorArn: managedConnectorArn(scope, 'INTERNET_EGRESS'), mode: EgressMode.INTERNET }));
   }
 
-  private constructor(private readonly produce: (scope: IConstruct) => EgressConfig) {}
+  /**
+   * Enforces the service rule that a MicroVM (or image) has exactly one egress connector, and returns it.
+   * Throws, naming `prop`, when the list is empty or holds more than one.
+   */
+  public static validateSingle(prop: string, egress: Egress[]): Egress {
+    if (egress.length !== 1) {
+      throw invalidProp(prop, egress.map((e) => e.label), 'name exactly one egress connector (the service attaches one per MicroVM)',
+        egress.length === 0
+          ? 'Pass one, for example Egress.network(new MicrovmNetwork(this, \'Network\')).'
+          : 'Keep one; to reach more destinations, open the one network wider (allowTo, VPC endpoints, allowedDomains).');
+    }
+    return egress[0];
+  }
+
+  private constructor(
+    /** how this egress was made, for error messages. */
+    private readonly label: string,
+    private readonly produce: (scope: IConstruct) => EgressConfig,
+  ) {}
 
   /**
    * Renders the connector ARN for the stack that contains `scope`.

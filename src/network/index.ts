@@ -1,2 +1,3 @@
 export * from './egress';
 export * from './ingress';
+export * from './microvm-network';
