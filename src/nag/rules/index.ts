@@ -1,0 +1,25 @@
+import { MicrovmRule } from '../private/rule';
+import { AllOsCapabilities } from './all-os-capabilities';
+import { EgressInternet } from './egress-internet';
+import { EgressOpenSecurityGroup } from './egress-open-security-group';
+import { ExecutionRoleWildcard } from './execution-role-wildcard';
+import { HooksPortInAppPorts } from './hooks-port-in-app-ports';
+import { LoggingDisabled } from './logging-disabled';
+import { NoCustomerManagedKey } from './no-customer-managed-key';
+import { NoLifetimeLimit } from './no-lifetime-limit';
+import { SnapshotSecret } from './snapshot-secret';
+import { TokenScope } from './token-scope';
+
+/** Every rule of the pack, errors first; ids are `MicrovmChecks-<id>`. */
+export const MICROVM_RULES: MicrovmRule[] = [
+  EgressInternet,
+  EgressOpenSecurityGroup,
+  SnapshotSecret,
+  LoggingDisabled,
+  NoCustomerManagedKey,
+  AllOsCapabilities,
+  TokenScope,
+  HooksPortInAppPorts,
+  NoLifetimeLimit,
+  ExecutionRoleWildcard,
+];

@@ -1,0 +1,156 @@
+import { App, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
+import { NagMessageLevel } from 'cdk-nag';
+import { MicrovmChecks } from '../../src';
+import { MICROVM_RULES } from '../../src/nag/rules';
+import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, newStack, runConfigurationFunction, violations } from './fixtures';
+
+describe('MicrovmChecks pack contract', () => {
+  test('lists every rule id and level exactly', () => {
+    // THEN
+    expect(MICROVM_RULES.map((r) => [`MicrovmChecks-${r.id}`, r.level])).toEqual([
+      ['MicrovmChecks-EgressInternet', NagMessageLevel.ERROR],
+      ['MicrovmChecks-EgressOpenSecurityGroup', NagMessageLevel.ERROR],
+      ['MicrovmChecks-SnapshotSecret', NagMessageLevel.ERROR],
+      ['MicrovmChecks-LoggingDisabled', NagMessageLevel.WARN],
+      ['MicrovmChecks-NoCustomerManagedKey', NagMessageLevel.WARN],
+      ['MicrovmChecks-AllOsCapabilities', NagMessageLevel.WARN],
+      ['MicrovmChecks-TokenScope', NagMessageLevel.WARN],
+      ['MicrovmChecks-HooksPortInAppPorts', NagMessageLevel.WARN],
+      ['MicrovmChecks-NoLifetimeLimit', NagMessageLevel.WARN],
+      ['MicrovmChecks-ExecutionRoleWildcard', NagMessageLevel.WARN],
+    ]);
+  });
+
+  test('every rule has an info and an explanation with a fix', () => {
+    for (const rule of MICROVM_RULES) {
+      expect(rule.info.length).toBeGreaterThan(20);
+      expect(rule.explanation.length).toBeGreaterThan(80);
+    }
+  });
+
+  test('has the pack name MicrovmChecks', () => {
+    expect(new MicrovmChecks().name).toBe('MicrovmChecks');
+  });
+
+  test('reports every rule at its level when everything is wrong', () => {
+    // GIVEN: one image and one run configuration that break every rule.
+    const stack = newStack();
+    const sg = closedSecurityGroup(stack, 'OpenSg');
+    sg.addPropertyOverride('SecurityGroupEgress', [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }]);
+    new lambda.CfnNetworkConnector(stack, 'OpenConnector', {
+      configuration: {
+        vpcEgressConfiguration: {
+          associatedComputeResourceTypes: ['MicroVm'], networkProtocol: 'IPv4', securityGroupIds: [sg.attrGroupId], subnetIds: ['subnet-1'],
+        },
+      },
+    });
+    const image = compliantImage(stack, 'Image', {
+      egressNetworkConnectors: [INTERNET_EGRESS],
+      environmentVariables: [{ key: 'DB_PASSWORD', value: 'correct-horse-battery-staple' }],
+      logging: { disabled: true },
+      kmsKeyIdentifier: undefined,
+      additionalOsCapabilities: ['ALL'],
+    });
+    executionRole(stack, [{ Effect: 'Allow', Action: '*', Resource: '*' }]);
+    runConfigurationFunction(stack, image, {
+      egressMode: 'INTERNET', tokenTtlSeconds: 3600, appPorts: [8080, 9000], idlePolicy: undefined,
+    });
+
+    // WHEN
+    const report = violations(stack);
+
+    // THEN
+    const levels = Object.fromEntries(report.map((v) => [v.ruleName.replace(/\[.*$/, ''), v.severity]));
+    expect(levels).toEqual(Object.fromEntries(MICROVM_RULES.map((r) => [
+      `MicrovmChecks-${r.id}`, r.level === NagMessageLevel.ERROR ? 'error' : 'warning',
+    ])));
+  });
+
+  test('a compliant raw L1 image and run configuration have no findings', () => {
+    // GIVEN
+    const stack = newStack();
+    runConfigurationFunction(stack, compliantImage(stack));
+
+    // THEN
+    expect(violations(stack)).toEqual([]);
+  });
+
+  test('findings name the resource path and carry the rule info', () => {
+    // GIVEN
+    const stack = newStack();
+    const image = compliantImage(stack, 'Image', { kmsKeyIdentifier: undefined });
+
+    // WHEN
+    const [violation] = violations(stack);
+
+    // THEN
+    expect(violation.ruleName).toBe('MicrovmChecks-NoCustomerManagedKey');
+    expect(violation.violatingResources.map((r) => r.constructPath)).toEqual([image.node.path]);
+    expect(violation.description).toMatch(/customer-managed KMS key/);
+  });
+});
+
+describe('acknowledging findings', () => {
+  test('an acknowledged finding is not reported, others still are', () => {
+    // GIVEN
+    const stack = newStack();
+    const image = compliantImage(stack, 'Image', { kmsKeyIdentifier: undefined, additionalOsCapabilities: ['ALL'] });
+
+    // WHEN
+    Validations.of(image).acknowledge({ id: 'MicrovmChecks-NoCustomerManagedKey', reason: 'service-owned key is enough for test data' });
+
+    // THEN
+    expect(violations(stack).map((v) => v.ruleName)).toEqual(['MicrovmChecks-AllOsCapabilities']);
+  });
+
+  test('an acknowledgement on a parent scope covers its resources', () => {
+    // GIVEN
+    const stack = newStack();
+    compliantImage(stack, 'Image', { kmsKeyIdentifier: undefined });
+
+    // WHEN
+    Validations.of(stack).acknowledge({ id: 'MicrovmChecks-NoCustomerManagedKey', reason: 'whole stack uses service keys' });
+
+    // THEN
+    expect(violations(stack)).toEqual([]);
+  });
+
+  test('a finding with a location is acknowledged by its full id', () => {
+    // GIVEN
+    const stack = newStack();
+    const image = compliantImage(stack, 'Image', {
+      environmentVariables: [
+        { key: 'API_TOKEN', value: 'not-a-placeholder-value' },
+        { key: 'DB_PASSWORD', value: 'another-real-looking-one' },
+      ],
+    });
+
+    // WHEN
+    Validations.of(image).acknowledge({ id: 'MicrovmChecks-SnapshotSecret[EnvironmentVariables::API_TOKEN]', reason: 'rotated test token' });
+
+    // THEN
+    expect(violations(stack).map((v) => v.ruleName)).toEqual(['MicrovmChecks-SnapshotSecret[EnvironmentVariables::DB_PASSWORD]']);
+  });
+
+  test('fails synth on an unacknowledged ERROR and passes once acknowledged', () => {
+    // GIVEN
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+    const image = compliantImage(stack, 'Image', { egressNetworkConnectors: [INTERNET_EGRESS] });
+    Validations.of(app).addPlugins(new MicrovmChecks(app));
+
+    // THEN
+    expect(() => app.synth()).toThrow(/MicrovmChecks-EgressInternet/);
+
+    // GIVEN a fresh app with the finding acknowledged
+    const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack2 = new Stack(app2, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+    const image2 = compliantImage(stack2, 'Image', { egressNetworkConnectors: [INTERNET_EGRESS] });
+    Validations.of(app2).addPlugins(new MicrovmChecks(app2));
+    Validations.of(image2).acknowledge({ id: 'MicrovmChecks-EgressInternet', reason: 'trusted build that pulls from public registries' });
+
+    // THEN
+    expect(() => app2.synth()).not.toThrow();
+    expect(image.node.path).toBe(image2.node.path);
+  });
+});
