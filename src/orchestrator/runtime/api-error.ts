@@ -1,0 +1,66 @@
+/**
+ * An error the session API answers with `{ "error": { "code", "message" } }`.
+ * Messages are written for callers: they never carry a stack, a token or a payload.
+ */
+export class ApiError extends Error {
+  static badRequest(code: string, message: string): ApiError {
+    return new ApiError(400, code, message);
+  }
+
+  static notFound(message = 'no such session for this caller'): ApiError {
+    return new ApiError(404, 'SessionNotFound', message);
+  }
+
+  static conflict(code: string, message: string): ApiError {
+    return new ApiError(409, code, message);
+  }
+
+  static tooManyRequests(code: string, message: string, retryAfterSeconds: number): ApiError {
+    return new ApiError(429, code, message, retryAfterSeconds);
+  }
+
+  static unavailable(code: string, message: string, retryAfterSeconds = 1): ApiError {
+    return new ApiError(503, code, message, retryAfterSeconds);
+  }
+
+  static badGateway(code: string, message: string, retryAfterSeconds = 5): ApiError {
+    return new ApiError(502, code, message, retryAfterSeconds);
+  }
+
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** MicroVM API errors the SDK (and we) may retry: throttling, 5xx, capacity, network. */
+export function isRetryableUpstream(err: unknown): boolean {
+  const e = err as { name?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (!e || typeof e !== 'object') return false;
+  if (['ThrottlingException', 'InternalServerException', 'InsufficientCapacityException', 'TooManyRequestsException',
+    'ServiceException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'InternalServerError',
+    'ServiceUnavailable', 'ThrottlingError', 'TimeoutError'].includes(e.name ?? '')) {
+    return true;
+  }
+  if (e.$fault === 'server' || e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined) return true; // no HTTP answer at all: a network failure
+  return status >= 500 || status === 429;
+}
+
+/** Name of an SDK error, safe to log (never the message, which may echo request fields). */
+export function errorName(err: unknown): string {
+  return (err as { name?: string } | undefined)?.name ?? 'Error';
+}
+
+/** A service-provided retry hint, or the fallback. */
+export function retryAfterOf(err: unknown, fallback: number): number {
+  const hint = (err as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint >= 1 ? Math.min(Math.ceil(hint), 60) : fallback;
+}

@@ -1,0 +1,189 @@
+import { DEFAULT_METRICS_NAMESPACE, ENV } from '../constants';
+
+/** The service's idle policy fields, always sent together (the service rejects a partial block). */
+export interface RuntimeIdlePolicy {
+  readonly maxIdleDurationSeconds: number;
+  readonly suspendedDurationSeconds: number;
+  readonly autoResumeEnabled: boolean;
+}
+
+/** Everything the session API needs from its environment, validated once at cold start. */
+export interface OrchestratorConfig {
+  readonly tableName: string;
+  readonly imageArn: string;
+  /** Undefined launches the image's latest ACTIVE version. */
+  readonly imageVersion?: string;
+  readonly egressConnectors: string[];
+  readonly ingressConnectors: string[];
+  /** Undefined launches VMs with no execution role (and therefore no runtime logs). */
+  readonly executionRoleArn?: string;
+  /** Only used when an execution role is configured: the service rejects cloudWatch logging without one. */
+  readonly runtimeLogGroup?: string;
+  readonly appPorts: number[];
+  readonly hooksPort?: number;
+  /** Default and maximum token lifetime. */
+  readonly tokenTtlSeconds: number;
+  /** Undefined disables idle suspension (outbound-only workers). */
+  readonly idlePolicy?: RuntimeIdlePolicy;
+  readonly maxDurationSeconds: number;
+  readonly maxSessions?: number;
+  readonly maxSessionsPerOwner?: number;
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+}
+
+/** Thrown when the environment cannot describe a safe orchestrator; the handler refuses every request. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Defaults that match the construct's documented defaults, for environments that omit a value. */
+export const CONFIG_DEFAULTS = {
+  appPorts: [8080],
+  tokenTtlSeconds: 300,
+  maxDurationSeconds: 3600,
+} as const;
+
+/** The service caps auth tokens at 60 minutes. */
+export const SERVICE_MAX_TOKEN_TTL_SECONDS = 3600;
+/** The service caps maximumDurationInSeconds at 8 hours (not adjustable). */
+export const SERVICE_MAX_DURATION_SECONDS = 28_800;
+
+const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:microvm-image:[A-Za-z0-9._-]+$/;
+const CONNECTOR_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]*:(\d{12}|aws):network-connector:[^\s]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$/;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses and validates the orchestrator's environment (names in `ENV`).
+ * Every message names the variable, the rule and the value (none of these values is secret).
+ */
+export function parseConfig(env: Env = process.env): OrchestratorConfig {
+  const tableName = required(env, ENV.TABLE_NAME);
+  const imageArn = required(env, ENV.IMAGE_ARN);
+  if (!IMAGE_ARN.test(imageArn)) {
+    fail(ENV.IMAGE_ARN, imageArn, 'be a colon-form MicroVM image ARN (arn:aws:lambda:<region>:<account>:microvm-image:<name>)');
+  }
+  const imageVersion = optional(env, ENV.IMAGE_VERSION);
+  if (imageVersion !== undefined && (/\s/.test(imageVersion) || imageVersion.length > 2048)) {
+    fail(ENV.IMAGE_VERSION, imageVersion, 'be an image version without whitespace (at most 2048 characters)');
+  }
+  const egressConnectors = connectorList(env, ENV.EGRESS_CONNECTORS);
+  const ingressConnectors = connectorList(env, ENV.INGRESS_CONNECTORS);
+  const executionRoleArn = optional(env, ENV.EXECUTION_ROLE_ARN);
+  if (executionRoleArn !== undefined && !ROLE_ARN.test(executionRoleArn)) {
+    fail(ENV.EXECUTION_ROLE_ARN, executionRoleArn, 'be an IAM role ARN or empty');
+  }
+  const runtimeLogGroup = optional(env, ENV.RUNTIME_LOG_GROUP);
+  const hooksPort = optionalInt(env, ENV.HOOKS_PORT, 1, 65535);
+  const appPorts = portList(env, ENV.APP_PORTS);
+  if (hooksPort !== undefined && appPorts.includes(hooksPort)) {
+    fail(ENV.APP_PORTS, JSON.stringify(appPorts), `not include the hooks port ${hooksPort} (tokens must never reach the lifecycle hooks)`);
+  }
+  const tokenTtlSeconds = optionalInt(env, ENV.TOKEN_TTL_SECONDS, 60, SERVICE_MAX_TOKEN_TTL_SECONDS)
+    ?? CONFIG_DEFAULTS.tokenTtlSeconds;
+  const maxDurationSeconds = optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, SERVICE_MAX_DURATION_SECONDS)
+    ?? CONFIG_DEFAULTS.maxDurationSeconds;
+  return {
+    tableName,
+    imageArn,
+    imageVersion,
+    egressConnectors,
+    ingressConnectors,
+    executionRoleArn,
+    runtimeLogGroup,
+    appPorts,
+    hooksPort,
+    tokenTtlSeconds,
+    idlePolicy: idlePolicy(env),
+    maxDurationSeconds,
+    maxSessions: optionalInt(env, ENV.MAX_SESSIONS, 1, Number.MAX_SAFE_INTEGER),
+    maxSessionsPerOwner: optionalInt(env, ENV.MAX_SESSIONS_PER_OWNER, 1, Number.MAX_SAFE_INTEGER),
+    metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
+    serviceName: optional(env, ENV.SERVICE_NAME) ?? 'microvm-orchestrator',
+  };
+}
+
+function fail(name: string, value: string, rule: string): never {
+  const shown = value.length > 200 ? `${value.slice(0, 197)}...` : value;
+  throw new ConfigError(`${name} must ${rule}, got ${JSON.stringify(shown)}. Fix the MicrovmOrchestrator props or the function's environment.`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Env, name: string): string {
+  const value = optional(env, name);
+  if (value === undefined) fail(name, '', 'be set');
+  return value;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(name, raw, `be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function jsonValue(env: Env, name: string): unknown {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return fail(name, raw, 'be valid JSON');
+  }
+}
+
+function connectorList(env: Env, name: string): string[] {
+  const value = jsonValue(env, name);
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 10 || !value.every((v) => typeof v === 'string' && CONNECTOR_ARN.test(v))) {
+    fail(name, JSON.stringify(value), 'be a JSON array of at most 10 network connector ARNs');
+  }
+  if (new Set(value).size !== value.length) fail(name, JSON.stringify(value), 'not repeat a connector');
+  return value as string[];
+}
+
+function portList(env: Env, name: string): number[] {
+  const value = jsonValue(env, name);
+  if (value === undefined) return [...CONFIG_DEFAULTS.appPorts];
+  const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isPort)) {
+    fail(name, JSON.stringify(value), 'be a non-empty JSON array of ports (1-65535)');
+  }
+  if (new Set(value).size !== value.length) fail(name, JSON.stringify(value), 'not repeat a port');
+  return value as number[];
+}
+
+function idlePolicy(env: Env): RuntimeIdlePolicy | undefined {
+  const value = jsonValue(env, ENV.IDLE_POLICY);
+  if (value === undefined) return undefined;
+  const shown = JSON.stringify(value);
+  const rule = 'be empty (no idle policy) or a JSON object {maxIdleDurationSeconds (60-28800), suspendedDurationSeconds (>= 0), autoResumeEnabled (boolean)}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(ENV.IDLE_POLICY, shown, rule);
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v).sort().join(',');
+  const idle = v.maxIdleDurationSeconds;
+  const suspended = v.suspendedDurationSeconds;
+  if (keys !== 'autoResumeEnabled,maxIdleDurationSeconds,suspendedDurationSeconds'
+    || !Number.isInteger(idle) || (idle as number) < 60 || (idle as number) > SERVICE_MAX_DURATION_SECONDS
+    || !Number.isInteger(suspended) || (suspended as number) < 0 || (suspended as number) > SERVICE_MAX_DURATION_SECONDS
+    || typeof v.autoResumeEnabled !== 'boolean') {
+    fail(ENV.IDLE_POLICY, shown, rule);
+  }
+  return {
+    maxIdleDurationSeconds: idle as number,
+    suspendedDurationSeconds: suspended as number,
+    autoResumeEnabled: v.autoResumeEnabled as boolean,
+  };
+}

@@ -1,0 +1,65 @@
+import { ApiError } from './api-error';
+import type { OrchestratorConfig } from './config';
+
+/** The `/run` hook payload budget: the service's API constraint, measured by third parties as the real limit. */
+export const MAX_PAYLOAD_BYTES = 4096;
+/** Header a client sends the token in. */
+export const TOKEN_HEADER = 'X-aws-proxy-auth';
+
+/** Validates `payload`: a string of at most 4096 UTF-8 bytes (never echoed back, it may hold credentials). */
+export function parsePayload(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw ApiError.badRequest('InvalidPayload', 'payload must be a string');
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    throw ApiError.badRequest('PayloadTooLarge', `payload must be at most ${MAX_PAYLOAD_BYTES} bytes of UTF-8 (the /run hook budget), got ${bytes} bytes`);
+  }
+  return value;
+}
+
+/**
+ * Validates requested token ports: a non-empty subset of the configured app ports without
+ * repeats. Absent means every app port. The hooks port is never an app port (config enforces it).
+ */
+export function parsePorts(value: unknown, config: OrchestratorConfig): number[] {
+  if (value === undefined) return [...config.appPorts];
+  const allowed = config.appPorts.join(', ');
+  if (!Array.isArray(value) || value.length === 0) {
+    throw ApiError.badRequest('InvalidPorts', `ports must be a non-empty array of app ports (${allowed})`);
+  }
+  const seen = new Set<number>();
+  for (const port of value) {
+    if (!Number.isInteger(port) || !config.appPorts.includes(port as number)) {
+      throw ApiError.badRequest('InvalidPorts', `ports may only contain the session's app ports (${allowed}), got ${describe(port)}`);
+    }
+    if (seen.has(port as number)) throw ApiError.badRequest('InvalidPorts', `ports must not repeat a port, got ${port} twice`);
+    seen.add(port as number);
+  }
+  return [...seen];
+}
+
+/** Validates `ttlSeconds`: a whole number from 1 to the configured maximum. Absent means the maximum. */
+export function parseTtlSeconds(value: unknown, config: OrchestratorConfig): number {
+  if (value === undefined) return config.tokenTtlSeconds;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > config.tokenTtlSeconds) {
+    throw ApiError.badRequest('InvalidTtl', `ttlSeconds must be a whole number from 1 to ${config.tokenTtlSeconds}, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+/**
+ * The service issues tokens in whole minutes. A request is rounded up to the next minute (so a
+ * token does not expire before the caller asked) unless that passes the configured maximum, which
+ * wins, rounded down to whole minutes (so a token never outlives the platform's limit). The
+ * response reports the real expiry of the token the service issued.
+ */
+export function expirationInMinutes(ttlSeconds: number, config: OrchestratorConfig): number {
+  const cap = Math.max(1, Math.floor(config.tokenTtlSeconds / 60));
+  return Math.min(Math.max(1, Math.ceil(ttlSeconds / 60)), cap);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 20 ? `${value.slice(0, 17)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
+}

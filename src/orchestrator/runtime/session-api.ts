@@ -1,0 +1,626 @@
+// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
+/* eslint-disable import/no-extraneous-dependencies */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  CreateMicrovmAuthTokenCommand,
+  GetMicrovmCommand,
+  LambdaMicrovmsClient,
+  ResumeMicrovmCommand,
+  RunMicrovmCommand,
+  RunMicrovmRequest,
+  SuspendMicrovmCommand,
+  TerminateMicrovmCommand,
+} from '@aws-sdk/client-lambda-microvms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-error';
+import type { OrchestratorConfig } from './config';
+import { errorResponse, jsonBody, jsonResponse, route } from './http';
+import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
+import { clientTokenFor, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+
+/** Metric names the session API emits (EMF, Powertools Metrics). */
+export const SESSION_METRICS = {
+  SESSIONS_CREATED: 'SessionsCreated',
+  SESSIONS_RESUMED: 'SessionsResumed',
+  SESSIONS_ENDED: 'SessionsEnded',
+  LAUNCH_LATENCY: 'LaunchLatency',
+  TOKENS_MINTED: 'TokensMinted',
+  QUOTA_REJECTIONS: 'QuotaRejections',
+  ADMISSION_REJECTIONS: 'AdmissionRejections',
+  UPSTREAM_ERRORS: 'UpstreamErrors',
+} as const;
+
+/** Constructor arguments of {@link SessionApi}. */
+export interface SessionApiProps {
+  readonly microvms: LambdaMicrovmsClient;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly config: OrchestratorConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Clock for leases and lifetimes (epoch ms). */
+  readonly now?: () => number;
+  /** How long a launch lease lasts before another caller may take the launch over. @default 30 s */
+  readonly leaseMilliseconds?: number;
+  /** How long a PUT waits for a concurrent launch of the same session before answering 503. @default 1500 ms */
+  readonly launchWaitMilliseconds?: number;
+}
+
+/** A session as the API renders it. */
+interface SessionBody {
+  sessionId: string;
+  microvmId: string | null;
+  endpoint: string | null;
+  state: string;
+  imageVersion: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  token?: TokenBody;
+}
+
+interface TokenBody {
+  headerName: string;
+  value: string;
+  expiresAt: string;
+  ports: number[];
+}
+
+interface Caller {
+  readonly owner: string;
+  readonly ownerArn: string;
+}
+
+const POLL_INTERVAL_MS = 250;
+/** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
+const ROW_RETENTION_SECONDS = 86_400;
+const GONE_STATES = ['TERMINATING', 'TERMINATED'];
+
+/**
+ * The session control plane behind the Function URL: routes, ownership, the launch protocol
+ * (intent recorded under a lease before RunMicrovm, clientToken derived from owner, session and
+ * generation) and token vending. Takes its SDK clients as arguments so tests run it against the
+ * local emulator and dynalite.
+ */
+export class SessionApi {
+  private readonly microvms: LambdaMicrovmsClient;
+  private readonly store: SessionStore;
+  private readonly config: OrchestratorConfig;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly waitPolls: number;
+
+  constructor(props: SessionApiProps) {
+    this.microvms = props.microvms;
+    this.store = new SessionStore(props.documentClient, props.config.tableName);
+    this.config = props.config;
+    this.logger = props.logger;
+    this.metrics = props.metrics;
+    this.now = props.now ?? Date.now;
+    this.leaseMs = props.leaseMilliseconds ?? 30_000;
+    this.waitPolls = Math.ceil((props.launchWaitMilliseconds ?? 1500) / POLL_INTERVAL_MS);
+  }
+
+  /** Answers one Function URL request; never throws and never returns a stack trace. */
+  async handle(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+    try {
+      const ownerArn = event?.requestContext?.authorizer?.iam?.userArn;
+      if (typeof ownerArn !== 'string' || ownerArn === '') {
+        throw new ApiError(403, 'Forbidden', 'the request carries no IAM identity; sign it with SigV4 (the Function URL uses AWS_IAM auth)');
+      }
+      const caller: Caller = { owner: sha256Hex(ownerArn), ownerArn };
+      const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
+      const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
+      const r = route(method, path);
+      const id = r.sessionId as string;
+      switch (r.operation) {
+        case 'list': return await this.list(caller, event);
+        case 'put': return await this.put(caller, id, event);
+        case 'get': return await this.describe(caller, id);
+        case 'delete': return await this.remove(caller, id);
+        case 'token': return await this.token(caller, id, event);
+        case 'suspend': return await this.suspendOrResume(caller, id, event, 'suspend');
+        case 'resume': return await this.suspendOrResume(caller, id, event, 'resume');
+      }
+    } catch (err) {
+      return errorResponse(this.toApiError(err));
+    }
+  }
+
+  // ---- routes ----
+
+  private async put(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const body = jsonBody(event, ['payload', 'ports']);
+    const ports = parsePorts(body.ports, this.config);
+    const payload = parsePayload(body.payload);
+    let row = await this.store.get(caller.owner, id);
+    let polls = 0;
+    for (let round = 0; round < 10; round++) {
+      if (!row) {
+        const created = await this.createRow(caller, id);
+        if (created) return this.launch(created, payload, ports, true);
+        row = await this.store.get(caller.owner, id);
+        continue;
+      }
+      if (row.status === 'ACTIVE' && !this.isExpired(row)) {
+        const live = await this.liveToken(row, ports);
+        if (live) return live;
+      }
+      if (row.status === 'ACTIVE') {
+        // past its lifetime or gone: the next generation gets a new clientToken, hence a new VM.
+        const next = await this.store.beginLaunch(row, this.nextLaunch(row, row.generation + 1));
+        if (next) return this.launch(next, payload, ports, false);
+      } else if (this.leaseLive(row)) {
+        if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
+        if (polls >= this.waitPolls) {
+          throw ApiError.unavailable('LaunchInProgress', 'the session is launching in another request; retry after Retry-After seconds', 1);
+        }
+        polls++;
+        round--;
+        await sleep(POLL_INTERVAL_MS);
+      } else if (row.status === 'LAUNCHING') {
+        // an abandoned launch: take it over with the same generation and clientToken, so a VM the
+        // crashed launcher created is returned again instead of a second one.
+        const next = await this.store.beginLaunch(row, { ...this.nextLaunch(row, row.generation), clientToken: row.clientToken });
+        if (next) return this.launch(next, payload, ports, false);
+      } else {
+        // an abandoned delete: finish terminating the old VM, then relaunch as the next generation.
+        const next = await this.store.beginLaunch(row, this.nextLaunch(row, row.generation + 1));
+        if (next) {
+          await this.terminateOrRelease(next, row.microvmId);
+          return this.launch(next, payload, ports, false);
+        }
+      }
+      row = await this.store.get(caller.owner, id);
+    }
+    throw ApiError.unavailable('SessionContended', 'the session changed too often while this request ran; retry', 1);
+  }
+
+  private async describe(caller: Caller, id: string) {
+    const row = await this.store.get(caller.owner, id);
+    if (!row) throw ApiError.notFound();
+    let state = this.stateOf(row);
+    if (row.status === 'ACTIVE' && row.microvmId && !GONE_STATES.includes(state)) {
+      try {
+        const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
+        state = vm.state ?? state;
+      } catch (err) {
+        if (errorName(err) === 'ResourceNotFoundException') {
+          state = 'TERMINATED';
+        } else {
+          // describe degrades to the last seen state rather than failing on a read.
+          this.countUpstreamError(err, 'GetMicrovm');
+        }
+      }
+    }
+    return jsonResponse(200, this.render(row, state));
+  }
+
+  private async list(caller: Caller, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const query = event.queryStringParameters ?? {};
+    for (const key of Object.keys(query)) {
+      if (key !== 'limit' && key !== 'nextToken' && !key.startsWith('X-Amz-')) {
+        throw ApiError.badRequest('InvalidQuery', 'GET /sessions accepts only the query parameters limit and nextToken');
+      }
+    }
+    let limit = 50;
+    if (query.limit !== undefined) {
+      if (!/^\d{1,3}$/.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > 100) {
+        throw ApiError.badRequest('InvalidLimit', 'limit must be a whole number from 1 to 100');
+      }
+      limit = Number(query.limit);
+    }
+    const page = await this.store.listByOwner(caller.owner, limit, query.nextToken);
+    const sessions = page.items.map((row) => this.render(row, this.stateOf(row)));
+    return jsonResponse(200, page.nextToken ? { sessions, nextToken: page.nextToken } : { sessions });
+  }
+
+  private async token(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const body = jsonBody(event, ['ports', 'ttlSeconds']);
+    const ports = parsePorts(body.ports, this.config);
+    const ttl = parseTtlSeconds(body.ttlSeconds, this.config);
+    const row = this.requireRunning(await this.store.get(caller.owner, id));
+    try {
+      return jsonResponse(200, { token: await this.mint(row, ports, ttl) });
+    } catch (err) {
+      if (await this.isVmGone(row, err)) throw this.notRunning();
+      throw err;
+    }
+  }
+
+  private async suspendOrResume(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer, action: 'suspend' | 'resume') {
+    jsonBody(event, []);
+    const row = this.requireRunning(await this.store.get(caller.owner, id));
+    const microvmIdentifier = row.microvmId as string;
+    try {
+      await this.microvms.send(action === 'suspend'
+        ? new SuspendMicrovmCommand({ microvmIdentifier })
+        : new ResumeMicrovmCommand({ microvmIdentifier }));
+    } catch (err) {
+      if (errorName(err) === 'ConflictException') {
+        if (await this.isVmGone(row, err)) throw this.notRunning();
+        throw ApiError.conflict('InvalidSessionState', `the MicroVM cannot ${action} in its current state`);
+      }
+      if (errorName(err) === 'ResourceNotFoundException') throw this.notRunning();
+      throw err;
+    }
+    const vmState = action === 'suspend' ? 'SUSPENDING' : 'RUNNING';
+    await this.store.setVmState(row, vmState, this.isoNow());
+    if (action === 'resume') this.count(SESSION_METRICS.SESSIONS_RESUMED);
+    this.logger.info(`session ${action} requested`, { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
+    return jsonResponse(202, this.render(row, vmState));
+  }
+
+  private async remove(caller: Caller, id: string) {
+    for (let round = 0; round < 5; round++) {
+      const row = await this.store.get(caller.owner, id);
+      if (!row) return jsonResponse(204, undefined);
+      if (row.status !== 'ACTIVE' && this.leaseLive(row)) {
+        throw ApiError.unavailable(row.status === 'ENDING' ? 'SessionEnding' : 'LaunchInProgress',
+          'another request is changing this session; retry after Retry-After seconds', 1);
+      }
+      const ending = await this.store.beginEnding(row, randomUUID(), this.now() + this.leaseMs, this.isoNow());
+      if (!ending) continue;
+      // a LAUNCHING row abandoned before RunMicrovm answered has no microvmId: if its VM exists,
+      // no row owns it any more and the sweeper terminates it.
+      await this.terminateOrRelease(ending, ending.microvmId);
+      if (await this.store.deleteSession(ending, this.config.maxSessions !== undefined)) {
+        this.count(SESSION_METRICS.SESSIONS_ENDED);
+        this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
+        return jsonResponse(204, undefined);
+      }
+    }
+    throw ApiError.unavailable('SessionContended', 'the session changed too often while this request ran; retry', 1);
+  }
+
+  // ---- launch protocol ----
+
+  /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
+  private async createRow(caller: Caller, id: string): Promise<SessionItem | undefined> {
+    const { maxSessions, maxSessionsPerOwner } = this.config;
+    // a concurrent PUT of this same session may have created it meanwhile: that is not a new
+    // session, so re-read before rejecting.
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) >= maxSessionsPerOwner) {
+      if (await this.store.get(caller.owner, id)) return undefined;
+      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+    }
+    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
+      if (await this.store.get(caller.owner, id)) return undefined;
+      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
+    }
+    const now = this.isoNow();
+    const item: SessionItem = {
+      owner: caller.owner,
+      sessionId: id,
+      ownerArn: caller.ownerArn,
+      status: 'LAUNCHING',
+      createdAt: now,
+      ...this.nextLaunch({ owner: caller.owner, sessionId: id }, 1),
+      ttl: Math.floor(this.now() / 1000) + this.config.maxDurationSeconds + ROW_RETENTION_SECONDS,
+    };
+    if (!await this.store.createLaunching(item)) {
+      if (maxSessions !== undefined) await this.store.releaseSlot();
+      return undefined;
+    }
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) > maxSessionsPerOwner) {
+      // a concurrent create for another session of this caller got in first: back out completely.
+      await this.store.deleteSession(item, maxSessions !== undefined);
+      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+    }
+    return item;
+  }
+
+  /** A fresh lease for `generation` of a session, with that generation's clientToken. */
+  private nextLaunch(key: { owner: string; sessionId: string }, generation: number) {
+    return {
+      generation,
+      leaseId: randomUUID(),
+      leaseExpiresAt: this.now() + this.leaseMs,
+      clientToken: clientTokenFor(key.owner, key.sessionId, generation),
+      updatedAt: this.isoNow(),
+    };
+  }
+
+  /** Runs the row's VM under its clientToken, records it, and answers with a token. */
+  private async launch(claimed: SessionItem, payload: string | undefined, ports: number[], fresh: boolean) {
+    let row = claimed;
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      let vm;
+      try {
+        vm = await this.microvms.send(new RunMicrovmCommand(this.runRequest(row, payload)));
+      } catch (err) {
+        const name = errorName(err);
+        if (name === 'ConflictException' && attempt < 3) {
+          // the token was already used with other parameters (a different payload or configuration):
+          // move on to the next generation; a VM made under the old token has no row and is swept.
+          row = await this.nextGeneration(row);
+          continue;
+        }
+        await this.abandon(row, fresh && row.generation === claimed.generation);
+        if (name === 'ServiceQuotaExceededException') {
+          this.count(SESSION_METRICS.QUOTA_REJECTIONS);
+          this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
+          throw ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
+        }
+        throw err;
+      }
+      if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {
+        // a replay of a spent clientToken (for example a session id reused after DELETE) returns
+        // the old, terminated VM: the next generation gets a fresh one.
+        row = await this.nextGeneration(row);
+        continue;
+      }
+      this.metrics.addMetric(SESSION_METRICS.LAUNCH_LATENCY, MetricUnit.Milliseconds, Math.max(0, this.now() - started));
+      const startedAt = vm.startedAt instanceof Date ? vm.startedAt.getTime() : this.now();
+      const lifetime = vm.maximumDurationInSeconds ?? this.config.maxDurationSeconds;
+      const expiresAt = new Date(startedAt + lifetime * 1000).toISOString();
+      const record = {
+        microvmId: vm.microvmId as string,
+        endpoint: toHttpsUrl(vm.endpoint ?? ''),
+        vmState: vm.state ?? 'PENDING',
+        imageVersion: vm.imageVersion ?? this.config.imageVersion,
+        expiresAt,
+        updatedAt: this.isoNow(),
+        ttl: Math.floor((startedAt + lifetime * 1000) / 1000) + ROW_RETENTION_SECONDS,
+      };
+      let final = await this.store.finishLaunch(row, record);
+      if (!final) {
+        // our lease expired and someone took the launch over: same generation means same clientToken,
+        // hence the same VM, so answering with it is still correct.
+        const current = await this.store.get(row.owner, row.sessionId);
+        if (!current || current.generation !== row.generation) this.lostLease();
+        final = { ...current, ...record, status: 'ACTIVE' };
+      }
+      this.count(SESSION_METRICS.SESSIONS_CREATED);
+      this.logger.info('session launched', {
+        owner: final.owner,
+        sessionId: final.sessionId,
+        generation: final.generation,
+        microvmId: final.microvmId,
+        state: final.vmState,
+        imageVersion: final.imageVersion,
+      });
+      const token = await this.mint(final, ports, this.config.tokenTtlSeconds);
+      return jsonResponse(201, this.render(final, this.stateOf(final), token));
+    }
+  }
+
+  private runRequest(row: SessionItem, payload: string | undefined): RunMicrovmRequest {
+    const c = this.config;
+    return {
+      imageIdentifier: c.imageArn,
+      imageVersion: c.imageVersion,
+      clientToken: row.clientToken,
+      egressNetworkConnectors: c.egressConnectors,
+      ingressNetworkConnectors: c.ingressConnectors,
+      executionRoleArn: c.executionRoleArn,
+      // the service rejects cloudWatch logging without an execution role (it writes as that role).
+      logging: c.executionRoleArn && c.runtimeLogGroup
+        ? { cloudWatch: { logGroup: c.runtimeLogGroup } }
+        : { disabled: {} },
+      idlePolicy: c.idlePolicy ? { ...c.idlePolicy } : undefined,
+      maximumDurationInSeconds: c.maxDurationSeconds,
+      runHookPayload: payload,
+    };
+  }
+
+  private async nextGeneration(row: SessionItem): Promise<SessionItem> {
+    const generation = row.generation + 1;
+    const next = await this.store.beginLaunch(row, {
+      ...pickLease(row),
+      generation,
+      clientToken: clientTokenFor(row.owner, row.sessionId, generation),
+    });
+    return next ?? this.lostLease();
+  }
+
+  /**
+   * Leaves nothing half-created after a failed launch: a row this request created is deleted
+   * (with its admission slot); any other row keeps its generation and clientToken with the lease
+   * released, so the next PUT replays the launch at once.
+   */
+  private async abandon(row: SessionItem, createdHere: boolean): Promise<void> {
+    try {
+      if (createdHere) await this.store.deleteSession(row, this.config.maxSessions !== undefined);
+      else await this.store.releaseLease(row, this.isoNow());
+    } catch (err) {
+      // the lease still expires on its own; the original error is the one to report.
+      this.logger.warn('could not release a failed launch', { owner: row.owner, sessionId: row.sessionId, error: errorName(err) });
+    }
+  }
+
+  private async terminateOrRelease(row: SessionItem, microvmId: string | undefined): Promise<void> {
+    if (!microvmId) return;
+    try {
+      await this.microvms.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId }));
+    } catch (err) {
+      const name = errorName(err);
+      if (name === 'ResourceNotFoundException' || name === 'ConflictException') return; // already gone or going
+      await this.store.releaseLease(row, this.isoNow()).catch(() => false);
+      throw err;
+    }
+  }
+
+  // ---- tokens and state ----
+
+  /** Warm path: one token call (plus a resume when we suspended it and nothing resumes it on traffic). */
+  private async liveToken(row: SessionItem, ports: number[]) {
+    try {
+      if ((row.vmState === 'SUSPENDED' || row.vmState === 'SUSPENDING') && !this.config.idlePolicy?.autoResumeEnabled) {
+        row = await this.resume(row);
+      }
+      const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
+      return jsonResponse(200, this.render(row, this.stateOf(row), token));
+    } catch (err) {
+      if (await this.isVmGone(row, err)) {
+        this.logger.info('session VM is gone, relaunching', { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
+        return undefined;
+      }
+      if (errorName(err) === 'ConflictException') {
+        throw ApiError.unavailable('SessionNotReady', 'the MicroVM is changing state; retry after Retry-After seconds', 1);
+      }
+      throw err;
+    }
+  }
+
+  /** Resumes a VM we suspended; a Conflict means it is not SUSPENDED, so its real state decides. */
+  private async resume(row: SessionItem): Promise<SessionItem> {
+    let vmState = 'RUNNING';
+    try {
+      await this.microvms.send(new ResumeMicrovmCommand({ microvmIdentifier: row.microvmId }));
+      this.count(SESSION_METRICS.SESSIONS_RESUMED);
+    } catch (err) {
+      if (errorName(err) !== 'ConflictException') throw err;
+      const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
+      if (GONE_STATES.includes(vm.state ?? '')) throw err;
+      if (vm.state !== 'RUNNING' && vm.state !== 'PENDING') {
+        throw ApiError.unavailable('SessionNotReady', 'the MicroVM is changing state; retry after Retry-After seconds', 1);
+      }
+      vmState = vm.state;
+    }
+    await this.store.setVmState(row, vmState, this.isoNow());
+    return { ...row, vmState };
+  }
+
+  private async mint(row: SessionItem, ports: number[], ttlSeconds: number): Promise<TokenBody> {
+    const minutes = expirationInMinutes(ttlSeconds, this.config);
+    const issuedAt = this.now();
+    const out = await this.microvms.send(new CreateMicrovmAuthTokenCommand({
+      microvmIdentifier: row.microvmId,
+      expirationInMinutes: minutes,
+      allowedPorts: ports.map((port) => ({ port })),
+    }));
+    const value = out.authToken?.[TOKEN_HEADER];
+    if (typeof value !== 'string' || value === '') {
+      throw ApiError.badGateway('UpstreamError', `the MicroVM service returned no ${TOKEN_HEADER} token`);
+    }
+    this.count(SESSION_METRICS.TOKENS_MINTED);
+    this.logger.info('token minted', { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, ports, expirationInMinutes: minutes });
+    return { headerName: TOKEN_HEADER, value, expiresAt: new Date(issuedAt + minutes * 60_000).toISOString(), ports };
+  }
+
+  /** True when `err` means the VM no longer exists (ResourceNotFound, or a Conflict on a TERMINATED VM). */
+  private async isVmGone(row: SessionItem, err: unknown): Promise<boolean> {
+    const name = errorName(err);
+    if (name === 'ResourceNotFoundException') return true;
+    if (name !== 'ConflictException' || !row.microvmId) return false;
+    try {
+      const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
+      return GONE_STATES.includes(vm.state ?? '');
+    } catch (getErr) {
+      return errorName(getErr) === 'ResourceNotFoundException';
+    }
+  }
+
+  private requireRunning(row: SessionItem | undefined): SessionItem {
+    if (!row) throw ApiError.notFound();
+    if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted');
+    if (row.status === 'LAUNCHING') {
+      if (this.leaseLive(row)) throw ApiError.unavailable('LaunchInProgress', 'the session is launching; retry after Retry-After seconds', 1);
+      throw this.notRunning();
+    }
+    if (this.isExpired(row)) throw ApiError.conflict('SessionExpired', 'the session reached its maximum duration; PUT the session to relaunch it');
+    return row;
+  }
+
+  private notRunning(): ApiError {
+    return ApiError.conflict('SessionNotRunning', 'the session has no running MicroVM; PUT the session to relaunch it');
+  }
+
+  private stateOf(row: SessionItem): string {
+    if (row.status === 'LAUNCHING') return 'PENDING';
+    if (row.status === 'ENDING') return 'TERMINATING';
+    if (this.isExpired(row)) return 'TERMINATED';
+    return row.vmState ?? 'PENDING';
+  }
+
+  private render(row: SessionItem, state: string, token?: TokenBody): SessionBody {
+    const body: SessionBody = {
+      sessionId: row.sessionId,
+      microvmId: row.status === 'LAUNCHING' ? null : row.microvmId ?? null,
+      endpoint: row.status === 'LAUNCHING' ? null : row.endpoint ?? null,
+      state,
+      imageVersion: row.status === 'LAUNCHING' ? null : row.imageVersion ?? null,
+      createdAt: row.createdAt,
+      expiresAt: row.status === 'LAUNCHING' ? null : row.expiresAt ?? null,
+    };
+    if (token) body.token = token;
+    return body;
+  }
+
+  private isExpired(row: SessionItem): boolean {
+    return row.expiresAt !== undefined && Date.parse(row.expiresAt) <= this.now();
+  }
+
+  private leaseLive(row: SessionItem): boolean {
+    return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > this.now();
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  // ---- errors and metrics ----
+
+  private admissionRejected(message: string): ApiError {
+    this.count(SESSION_METRICS.ADMISSION_REJECTIONS);
+    return ApiError.tooManyRequests('AdmissionLimit', message, 30);
+  }
+
+  private lostLease(): never {
+    throw ApiError.unavailable('SessionContended', 'another request took this launch over; retry', 1);
+  }
+
+  private toApiError(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    if (err instanceof InvalidNextTokenError) return ApiError.badRequest('InvalidNextToken', err.message);
+    const e = err as { $metadata?: unknown; name?: string };
+    if (e && typeof e === 'object' && ('$metadata' in e || isRetryableUpstream(err))) {
+      this.countUpstreamError(err, 'request');
+      if (e.name === 'ServiceQuotaExceededException') {
+        this.count(SESSION_METRICS.QUOTA_REJECTIONS);
+        return ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
+      }
+      if (isRetryableUpstream(err)) {
+        return ApiError.unavailable('UpstreamUnavailable', 'a backing service is throttling or failing; retry after Retry-After seconds', retryAfterOf(err, 2));
+      }
+      return ApiError.badGateway('UpstreamError', `a backing service rejected the request (${errorName(err)})`);
+    }
+    this.logger.error('unexpected error', { error: errorName(err) });
+    return new ApiError(500, 'InternalError', 'internal error');
+  }
+
+  private countUpstreamError(err: unknown, operation: string): void {
+    this.count(SESSION_METRICS.UPSTREAM_ERRORS);
+    const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+    this.logger.warn('upstream error', { operation, error: errorName(err), httpStatusCode: status });
+  }
+
+  private count(name: string): void {
+    this.metrics.addMetric(name, MetricUnit.Count, 1);
+  }
+}
+
+function pickLease(row: SessionItem) {
+  return {
+    generation: row.generation,
+    leaseId: row.leaseId as string,
+    leaseExpiresAt: row.leaseExpiresAt as number,
+    clientToken: row.clientToken,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toHttpsUrl(endpoint: string): string {
+  if (endpoint === '') return endpoint;
+  return /^https?:\/\//i.test(endpoint) ? endpoint.replace(/^http:/i, 'https:') : `https://${endpoint}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

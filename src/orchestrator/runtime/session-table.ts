@@ -1,0 +1,427 @@
+// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
+/* eslint-disable import/no-extraneous-dependencies */
+import { createHash } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+
+/** Row status; the VM's own state is tracked separately in `vmState`. */
+export type SessionStatus = 'LAUNCHING' | 'ACTIVE' | 'ENDING';
+
+/** One session row (schema in the team contract). No token and no payload is ever stored. */
+export interface SessionItem {
+  readonly owner: string;
+  readonly sessionId: string;
+  readonly ownerArn: string;
+  readonly generation: number;
+  readonly status: SessionStatus;
+  readonly leaseId?: string;
+  /** Epoch milliseconds. */
+  readonly leaseExpiresAt?: number;
+  readonly microvmId?: string;
+  readonly endpoint?: string;
+  readonly vmState?: string;
+  readonly imageVersion?: string;
+  readonly createdAt: string;
+  readonly expiresAt?: string;
+  readonly clientToken: string;
+  readonly updatedAt: string;
+  /** Epoch seconds, DynamoDB TTL. */
+  readonly ttl?: number;
+}
+
+/** Partition holding counters; owners are hex digests so they never collide with it. */
+export const META_PARTITION = '#meta';
+/** Sort key of the global session counter used by `maxSessions`. */
+export const SESSION_COUNTER_KEY = 'sessions';
+/** Partition of the sweeper's orphan suspects. */
+export const ORPHAN_PARTITION = '#orphan';
+
+/** Hex SHA-256, the owner key and the RunMicrovm client token. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** The RunMicrovm clientToken of one generation of one session (contract: 64 hex characters). */
+export function clientTokenFor(owner: string, sessionId: string, generation: number): string {
+  return sha256Hex(`${owner}/${sessionId}/${generation}`);
+}
+
+/**
+ * Creates the sessions table for tests and local development (the construct creates the real one).
+ * Waits until it is ACTIVE. TTL is enabled where the endpoint supports it (dynalite does not).
+ */
+export async function createSessionsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new CreateTableCommand({
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'owner', AttributeType: 'S' },
+      { AttributeName: 'sessionId', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'owner', KeyType: 'HASH' },
+      { AttributeName: 'sessionId', KeyType: 'RANGE' },
+    ],
+  }));
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (described.Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    await client.send(new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    }));
+  } catch {
+    // local endpoints such as dynalite lack UpdateTimeToLive; rows then simply never expire.
+  }
+}
+
+/** True for DynamoDB's "condition not met" answer, which is control flow here, not a failure. */
+export function isConditionFailed(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** A page of sessions and the opaque token for the next one. */
+export interface SessionPage {
+  readonly items: SessionItem[];
+  readonly nextToken?: string;
+}
+
+/** Thrown for a `nextToken` that this store did not issue for this owner. */
+export class InvalidNextTokenError extends Error {
+  constructor() {
+    super('nextToken is not a token returned by GET /sessions for this caller');
+    this.name = 'InvalidNextTokenError';
+  }
+}
+
+/**
+ * Single-item conditional reads and writes over the sessions table. No transactions: every
+ * transition is one conditional write keyed on the lease (`leaseId`) or the `generation`, so a
+ * stale writer fails its condition instead of clobbering a newer one.
+ */
+export class SessionStore {
+  constructor(private readonly documentClient: DynamoDBDocumentClient, readonly tableName: string) {}
+
+  /** Strongly consistent read of one session. */
+  async get(owner: string, sessionId: string): Promise<SessionItem | undefined> {
+    const out = await this.documentClient.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { owner, sessionId },
+      ConsistentRead: true,
+    }));
+    return out.Item as SessionItem | undefined;
+  }
+
+  /** Creates a LAUNCHING row holding a lease; false when the session already exists. */
+  async createLaunching(item: SessionItem): Promise<boolean> {
+    try {
+      await this.documentClient.send(new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(sessionId)',
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves a row observed as `expected` into LAUNCHING under a new lease, for a takeover of an
+   * expired lease (same generation, same clientToken) or a relaunch (next generation). The
+   * condition is the observed generation and status (and lease, when one was held), so exactly one
+   * of several racing callers wins. Returns the new row, or undefined when the row changed.
+   */
+  async beginLaunch(
+    expected: SessionItem,
+    next: { generation: number; leaseId: string; leaseExpiresAt: number; clientToken: string; updatedAt: string },
+  ): Promise<SessionItem | undefined> {
+    const values: Record<string, unknown> = {
+      ':g': expected.generation,
+      ':s': expected.status,
+      ':launching': 'LAUNCHING',
+      ':ng': next.generation,
+      ':lid': next.leaseId,
+      ':lexp': next.leaseExpiresAt,
+      ':ct': next.clientToken,
+      ':u': next.updatedAt,
+    };
+    let condition = 'generation = :g AND #status = :s';
+    if (expected.leaseId !== undefined) {
+      condition += ' AND leaseId = :old';
+      values[':old'] = expected.leaseId;
+    } else {
+      condition += ' AND attribute_not_exists(leaseId)';
+    }
+    try {
+      const out = await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: expected.owner, sessionId: expected.sessionId },
+        ConditionExpression: condition,
+        UpdateExpression: 'SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as SessionItem;
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Records the launched VM and drops the lease, only if the caller still holds it. */
+  async finishLaunch(
+    row: SessionItem,
+    vm: { microvmId: string; endpoint: string; vmState: string; imageVersion?: string; expiresAt: string; updatedAt: string; ttl: number },
+  ): Promise<SessionItem | undefined> {
+    const names: Record<string, string> = { '#status': 'status', '#ttl': 'ttl' };
+    const values: Record<string, unknown> = {
+      ':lid': row.leaseId,
+      ':g': row.generation,
+      ':active': 'ACTIVE',
+      ':mid': vm.microvmId,
+      ':ep': vm.endpoint,
+      ':vs': vm.vmState,
+      ':exp': vm.expiresAt,
+      ':u': vm.updatedAt,
+      ':ttl': vm.ttl,
+    };
+    let set = 'SET #status = :active, microvmId = :mid, endpoint = :ep, vmState = :vs, expiresAt = :exp, updatedAt = :u, #ttl = :ttl';
+    if (vm.imageVersion !== undefined) {
+      set += ', imageVersion = :iv';
+      values[':iv'] = vm.imageVersion;
+    }
+    try {
+      const out = await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: row.owner, sessionId: row.sessionId },
+        ConditionExpression: 'leaseId = :lid AND generation = :g',
+        UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as SessionItem;
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Gives up a lease without finishing: the row stays LAUNCHING with an expired lease, so the next
+   * caller takes over immediately and replays the same clientToken. False if the lease was lost.
+   */
+  async releaseLease(row: SessionItem, updatedAt: string): Promise<boolean> {
+    try {
+      await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: row.owner, sessionId: row.sessionId },
+        ConditionExpression: 'leaseId = :lid AND generation = :g',
+        UpdateExpression: 'SET leaseExpiresAt = :zero, updatedAt = :u',
+        ExpressionAttributeValues: { ':lid': row.leaseId, ':g': row.generation, ':zero': 0, ':u': updatedAt },
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Marks an ACTIVE (or abandoned) row ENDING under a new lease; undefined when the row changed. */
+  async beginEnding(expected: SessionItem, leaseId: string, leaseExpiresAt: number, updatedAt: string): Promise<SessionItem | undefined> {
+    const values: Record<string, unknown> = {
+      ':g': expected.generation,
+      ':s': expected.status,
+      ':ending': 'ENDING',
+      ':lid': leaseId,
+      ':lexp': leaseExpiresAt,
+      ':u': updatedAt,
+    };
+    let condition = 'generation = :g AND #status = :s';
+    if (expected.leaseId !== undefined) {
+      condition += ' AND leaseId = :old';
+      values[':old'] = expected.leaseId;
+    } else {
+      condition += ' AND attribute_not_exists(leaseId)';
+    }
+    try {
+      const out = await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: expected.owner, sessionId: expected.sessionId },
+        ConditionExpression: condition,
+        UpdateExpression: 'SET #status = :ending, leaseId = :lid, leaseExpiresAt = :lexp, updatedAt = :u',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as SessionItem;
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Records the last seen VM state of an ACTIVE row of this generation; false if it changed. */
+  async setVmState(row: SessionItem, vmState: string, updatedAt: string): Promise<boolean> {
+    try {
+      await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: row.owner, sessionId: row.sessionId },
+        ConditionExpression: 'generation = :g AND #status = :active',
+        UpdateExpression: 'SET vmState = :vs, updatedAt = :u',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':g': row.generation, ':active': 'ACTIVE', ':vs': vmState, ':u': updatedAt },
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes a row only if it still holds `leaseId` in `generation` (or, without a lease, is
+   * still that generation), and releases its admission slot. False when the row changed.
+   */
+  async deleteSession(row: SessionItem, countAdmission: boolean): Promise<boolean> {
+    const values: Record<string, unknown> = { ':g': row.generation };
+    let condition = 'generation = :g';
+    if (row.leaseId !== undefined) {
+      condition += ' AND leaseId = :lid';
+      values[':lid'] = row.leaseId;
+    }
+    try {
+      await this.documentClient.send(new DeleteCommand({
+        TableName: this.tableName,
+        Key: { owner: row.owner, sessionId: row.sessionId },
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+      }));
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+    if (countAdmission) await this.releaseSlot();
+    return true;
+  }
+
+  /** One page of an owner's sessions; `nextToken` is opaque base64 of the last evaluated key. */
+  async listByOwner(owner: string, limit: number, nextToken?: string): Promise<SessionPage> {
+    const out = await this.documentClient.send(new QueryCommand({
+      TableName: this.tableName,
+      KeyConditionExpression: '#owner = :o',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':o': owner },
+      Limit: limit,
+      ExclusiveStartKey: nextToken === undefined ? undefined : decodeNextToken(owner, nextToken),
+    }));
+    return {
+      items: (out.Items ?? []) as SessionItem[],
+      nextToken: out.LastEvaluatedKey ? encodeNextToken(out.LastEvaluatedKey) : undefined,
+    };
+  }
+
+  /** Number of rows the owner has, in any status (strongly consistent). */
+  async countByOwner(owner: string): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.documentClient.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#owner = :o',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':o': owner },
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  /** Takes one slot of the global admission counter; false when `max` slots are taken. */
+  async acquireSlot(max: number, updatedAt: string): Promise<boolean> {
+    try {
+      await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+        UpdateExpression: 'ADD #count :one SET updatedAt = :u',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1, ':max': max, ':u': updatedAt },
+      }));
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Gives a slot back; never drives the counter below zero. */
+  async releaseSlot(): Promise<void> {
+    try {
+      await this.documentClient.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
+        ConditionExpression: '#count > :zero',
+        UpdateExpression: 'ADD #count :minus',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+      }));
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  /** Current value of the global admission counter (0 when never used). */
+  async slotsInUse(): Promise<number> {
+    const out = await this.documentClient.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
+      ConsistentRead: true,
+    }));
+    return (out.Item?.count as number | undefined) ?? 0;
+  }
+}
+
+const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+function encodeNextToken(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ o: key.owner, s: key.sessionId }), 'utf8').toString('base64url');
+}
+
+function decodeNextToken(owner: string, token: string): Record<string, unknown> {
+  if (token.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(token)) throw new InvalidNextTokenError();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidNextTokenError();
+  }
+  const p = parsed as Record<string, unknown> | null;
+  if (typeof p !== 'object' || p === null || Array.isArray(p) || Object.keys(p).length !== 2
+    || p.o !== owner || typeof p.s !== 'string' || !SESSION_ID.test(p.s)) {
+    throw new InvalidNextTokenError();
+  }
+  return { owner, sessionId: p.s };
+}
