@@ -1,1 +1,2 @@
-export {};
+export * from './idle-policy';
+export * from './microvm-orchestrator';

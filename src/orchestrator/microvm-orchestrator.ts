@@ -1,0 +1,623 @@
+import {
+  Duration, Names, RemovalPolicy, Stack, Token, Validations,
+  aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets,
+  aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
+import { defaultEgress } from './default-egress';
+import { IdlePolicy } from './idle-policy';
+import { OrchestratorDashboard } from './orchestrator-dashboard';
+import { OrchestratorFunction } from './orchestrator-function';
+import { SweeperFunction } from './sweeper-function';
+import { IMicrovmImage } from '../image/microvm-image-base';
+import { Egress, EgressConfig } from '../network/egress';
+import { Ingress } from '../network/ingress';
+import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
+import { invalidProp, isToken } from '../shared/validation';
+
+/**
+ * Properties for {@link MicrovmOrchestrator}.
+ */
+export interface MicrovmOrchestratorProps {
+  /**
+   * The image every session's MicroVM is launched from.
+   */
+  readonly image: IMicrovmImage;
+
+  /**
+   * Pin the image version sessions launch. Sessions record the version they run, so a change is traceable.
+   *
+   * @default - the image's latest ACTIVE version at deploy time
+   */
+  readonly imageVersion?: string;
+
+  /**
+   * Where the MicroVMs' outbound traffic may go. Always passed explicitly to `RunMicrovm`: without it a MicroVM
+   * inherits the image's build egress, which is usually the internet.
+   *
+   * @default - a new isolated `MicrovmNetwork`: no route out, no outbound security group rule
+   */
+  readonly egress?: Egress;
+
+  /**
+   * How traffic reaches the MicroVMs' endpoints.
+   *
+   * @default [Ingress.http()]
+   */
+  readonly ingress?: Ingress[];
+
+  /**
+   * The ports in the MicroVM that session tokens may cover. Never the image's hooks port.
+   *
+   * @default [8080]
+   */
+  readonly appPorts?: number[];
+
+  /**
+   * The lifetime of a session token, and the most a caller may ask for. Whole minutes, 1 to 60.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly tokenTtl?: Duration;
+
+  /**
+   * When idle MicroVMs are suspended and suspended ones terminated.
+   *
+   * @default IdlePolicy.suspendAfter(Duration.minutes(15)): terminated 1 hour after suspending, auto-resume on
+   */
+  readonly idlePolicy?: IdlePolicy;
+
+  /**
+   * The longest a MicroVM lives, running and suspended time together (the service cannot extend it).
+   * 1 second to 8 hours, whole seconds.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxSessionDuration?: Duration;
+
+  /**
+   * The most live sessions across all callers; more are refused with 429.
+   *
+   * @default - no limit beyond the account's MicroVM memory quota
+   */
+  readonly maxSessions?: number;
+
+  /**
+   * The most live sessions one caller may hold; more are refused with 429.
+   *
+   * @default - no per-caller limit
+   */
+  readonly maxSessionsPerOwner?: number;
+
+  /**
+   * A customer-managed KMS key for the sessions table and the log groups.
+   *
+   * @default - AWS-owned keys
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The role MicroVMs run with. Its credentials are readable by every process in the guest: keep it minimal.
+   *
+   * @default - a new role that may only write to the runtime log group
+   */
+  readonly executionRole?: iam.IRole;
+
+  /**
+   * Whether the MicroVMs' runtime logs go to a log group created for them.
+   *
+   * @default true
+   */
+  readonly runtimeLogging?: boolean;
+
+  /**
+   * How often the sweeper compares the service's MicroVMs with the sessions table. Whole minutes, 1 to 60.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly sweepInterval?: Duration;
+
+  /**
+   * How long a MicroVM no session owns is left alone before the sweeper may terminate it, so a launch in flight
+   * is never mistaken for an orphan. Whole seconds, 1 minute to 8 hours.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly orphanGracePeriod?: Duration;
+
+  /**
+   * Retention of the function and runtime log groups.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the sessions table when it leaves the stack. Deletion protection is on unless this is DESTROY.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The CloudWatch namespace of the orchestrator's and sweeper's metrics.
+   *
+   * @default 'LambdaMicrovms'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Whether to create a CloudWatch dashboard for this orchestrator.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+}
+
+/**
+ * The session control plane for Lambda MicroVMs: a session API behind an IAM-authenticated Function URL that
+ * gives each session exactly one MicroVM, a sweeper that terminates MicroVMs no session owns, and the metrics,
+ * alarms and dashboard to run it.
+ *
+ * @example
+ * declare const image: IMicrovmImage;
+ * declare const caller: iam.IRole;
+ * const orchestrator = new MicrovmOrchestrator(this, 'Sessions', { image });
+ * orchestrator.grantSessions(caller);
+ */
+export class MicrovmOrchestrator extends Construct {
+  /** the session API's URL (`https://<id>.lambda-url.<region>.on.aws/`); callers sign requests with SigV4. */
+  public readonly url: string;
+  /** the Function URL in front of the orchestrator function. */
+  public readonly functionUrl: lambda.FunctionUrl;
+  /** the function serving the session API. */
+  public readonly orchestratorFunction: lambda.IFunction;
+  /** the function that terminates MicroVMs no session owns. */
+  public readonly sweeperFunction: lambda.IFunction;
+  /** the sessions table. */
+  public readonly table: dynamodb.ITableV2;
+  /** the role MicroVMs run with. */
+  public readonly executionRole: iam.IRole;
+  /** the MicroVMs' runtime log group, unless runtime logging is off. */
+  public readonly runtimeLogGroup?: logs.ILogGroup;
+  /** the schedule that runs the sweeper. */
+  public readonly sweepSchedule: events.Rule;
+  /** the egress every MicroVM is launched with. */
+  public readonly egress: EgressConfig;
+  /** the `service` dimension of this orchestrator's metrics. */
+  public readonly serviceName: string;
+  /** the CloudWatch namespace of this orchestrator's metrics. */
+  public readonly metricsNamespace: string;
+  /** alarm: the sweeper failed (sweep errors or function errors) on two consecutive sweeps. */
+  public readonly sweeperErrorsAlarm: cloudwatch.Alarm;
+  /** alarm: the sweeper found orphaned MicroVMs on three consecutive sweeps, so they are not being cleaned up. */
+  public readonly orphansPersistingAlarm: cloudwatch.Alarm;
+  /** alarm: launches refused because the account's MicroVM memory quota is reached. */
+  public readonly quotaRejectionsAlarm: cloudwatch.Alarm;
+  /** alarm: the MicroVM service kept failing (throttling or 5xx after retries), or the orchestrator crashed. */
+  public readonly launchFailuresAlarm: cloudwatch.Alarm;
+  /** the CloudWatch dashboard, unless `dashboard` is false. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MicrovmOrchestratorProps) {
+    super(scope, id);
+    const config = validateProps(this, props);
+    const stack = Stack.of(this);
+    const image = props.image;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+
+    this.egress = (props.egress ?? defaultEgress(this)).bind(this);
+    const ingressArns = config.ingressArns;
+
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sessionId', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey
+        ? dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey)
+        : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
+      timeToLiveAttribute: 'ttl',
+      removalPolicy: config.removalPolicy,
+      deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
+    });
+
+    if (props.runtimeLogging ?? true) {
+      this.runtimeLogGroup = this.logGroup('RuntimeLogs', retention, props.encryptionKey);
+    }
+    this.executionRole = props.executionRole ?? new iam.Role(this, 'ExecutionRole', {
+      description: 'Lambda MicroVMs launched by this orchestrator: runtime logs only (readable by every guest process).',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com').withSessionTags().withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+      }),
+    });
+    this.runtimeLogGroup?.grantWrite(this.executionRole);
+
+    const idlePolicy = (props.idlePolicy ?? IdlePolicy.suspendAfter(Duration.minutes(15))).render();
+    const imageVersion = props.imageVersion ?? image.latestActiveVersion;
+    const common: Record<string, string> = {
+      [ENV.TABLE_NAME]: this.table.tableName,
+      [ENV.IMAGE_ARN]: image.imageArn,
+      [ENV.MAX_DURATION_SECONDS]: String(config.maxDurationSeconds),
+      [ENV.IDLE_POLICY]: idlePolicy ? stack.toJsonString(idlePolicy) : '',
+      [ENV.METRICS_NAMESPACE]: this.metricsNamespace,
+      [ENV.SERVICE_NAME]: this.serviceName,
+    };
+
+    // orchestrator: the session API.
+    const orchestratorLogs = this.logGroup('OrchestratorLogs', retention, props.encryptionKey);
+    const orchestrator = new OrchestratorFunction(this, 'Orchestrator', {
+      description: 'Lambda MicroVMs session API: one MicroVM per session.',
+      role: this.functionRole('OrchestratorRole', orchestratorLogs),
+      logGroup: orchestratorLogs,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      architecture: lambda.Architecture.ARM_64,
+      environment: {
+        ...common,
+        [ENV.IMAGE_VERSION]: imageVersion,
+        [ENV.EGRESS_CONNECTORS]: stack.toJsonString([this.egress.networkConnectorArn]),
+        [ENV.INGRESS_CONNECTORS]: stack.toJsonString(ingressArns),
+        [ENV.EXECUTION_ROLE_ARN]: this.executionRole.roleArn,
+        [ENV.RUNTIME_LOG_GROUP]: this.runtimeLogGroup?.logGroupName ?? '',
+        [ENV.APP_PORTS]: stack.toJsonString(config.appPorts),
+        [ENV.HOOKS_PORT]: config.hooksPort === undefined ? '' : String(config.hooksPort),
+        [ENV.TOKEN_TTL_SECONDS]: String(config.tokenTtlSeconds),
+        [ENV.MAX_SESSIONS]: props.maxSessions === undefined ? '' : String(props.maxSessions),
+        [ENV.MAX_SESSIONS_PER_OWNER]: props.maxSessionsPerOwner === undefined ? '' : String(props.maxSessionsPerOwner),
+      },
+    });
+    this.orchestratorFunction = orchestrator;
+    image.grantRun(orchestrator, {
+      executionRole: this.executionRole,
+      networkConnectorArns: [this.egress.networkConnectorArn, ...ingressArns],
+    });
+    // the session API reads and writes single items and queries one owner's partition; it never scans.
+    this.table.grant(orchestrator, ...SESSION_ITEM_ACTIONS);
+    props.encryptionKey?.grantEncryptDecrypt(orchestrator);
+    this.functionUrl = orchestrator.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    this.url = this.functionUrl.url;
+
+    const metadata: RunConfigurationMetadata = {
+      imageArn: image.imageArn,
+      imageVersion,
+      egressNetworkConnectors: [this.egress.networkConnectorArn],
+      egressMode: this.egress.mode,
+      ingressNetworkConnectors: ingressArns,
+      appPorts: config.appPorts,
+      hooksPort: config.hooksPort,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      allPortsTokens: false,
+      idlePolicy,
+      maximumDurationSeconds: config.maxDurationSeconds,
+      executionRoleArn: this.executionRole.roleArn,
+    };
+    (orchestrator.node.defaultChild as lambda.CfnFunction).addMetadata(RUN_CONFIGURATION_METADATA_KEY, metadata);
+
+    // sweeper: ground truth is the service's list of this image's MicroVMs.
+    const sweeperLogs = this.logGroup('SweeperLogs', retention, props.encryptionKey);
+    const sweeper = new SweeperFunction(this, 'Sweeper', {
+      description: 'Lambda MicroVMs sweeper: terminates MicroVMs no session owns and repairs stale session rows.',
+      role: this.functionRole('SweeperRole', sweeperLogs),
+      logGroup: sweeperLogs,
+      memorySize: 512,
+      // the sweeper keeps a per-run budget below this, so a large backlog finishes over several runs.
+      timeout: Duration.minutes(5),
+      architecture: lambda.Architecture.ARM_64,
+      environment: { ...common, [ENV.ORPHAN_GRACE_SECONDS]: String(config.orphanGraceSeconds) },
+    });
+    this.sweeperFunction = sweeper;
+    sweeper.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListMicrovms',
+      // ListMicrovms has no resource type; the sweeper filters by image itself.
+      actions: ['lambda:ListMicrovms'],
+      resources: ['*'],
+    }));
+    sweeper.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'InspectAndTerminateImageMicrovms',
+      actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
+      resources: [image.imageArn],
+    }));
+    this.table.grant(sweeper, ...SESSION_ITEM_ACTIONS, 'dynamodb:Scan');
+    props.encryptionKey?.grantEncryptDecrypt(sweeper);
+    // a sweep that waited longer than one interval is superseded by the next one.
+    // (an interval from a token cannot be converted, so the floor of one minute stands in for it.)
+    const maxEventAge = config.sweepInterval.isUnresolved() ? Duration.minutes(1) : config.sweepInterval;
+    sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
+    this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the Lambda MicroVMs sweeper.',
+      schedule: events.Schedule.rate(config.sweepInterval),
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
+    });
+
+    const monitoring = new OrchestratorDashboard(this, {
+      orchestrator: this,
+      sweepInterval: config.sweepInterval,
+      dashboard: props.dashboard ?? true,
+    });
+    this.sweeperErrorsAlarm = monitoring.sweeperErrorsAlarm;
+    this.orphansPersistingAlarm = monitoring.orphansPersistingAlarm;
+    this.quotaRejectionsAlarm = monitoring.quotaRejectionsAlarm;
+    this.launchFailuresAlarm = monitoring.launchFailuresAlarm;
+    this.dashboard = monitoring.dashboard;
+
+    this.acknowledgeFindings(image, props);
+  }
+
+  /**
+   * Lets `grantee` call the session API: `lambda:InvokeFunctionUrl` (IAM auth only) on the orchestrator function.
+   * Each caller sees only the sessions its own IAM identity created.
+   */
+  public grantSessions(grantee: iam.IGrantable): iam.Grant {
+    return this.orchestratorFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * A metric emitted by the orchestrator or sweeper, in this orchestrator's namespace and `service` dimension.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+      dimensionsMap: { service: this.serviceName, ...props.dimensionsMap },
+    });
+  }
+
+  /** sessions whose MicroVM was launched (new sessions and relaunches). @default - sum over 5 minutes */
+  public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SessionsCreated', props);
+  }
+
+  /** sessions resumed from SUSPENDED. @default - sum over 5 minutes */
+  public metricSessionsResumed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SessionsResumed', props);
+  }
+
+  /** sessions ended with `DELETE`. @default - sum over 5 minutes */
+  public metricSessionsEnded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SessionsEnded', props);
+  }
+
+  /** time from `RunMicrovm` to a session with a token, in milliseconds. @default - p99 over 5 minutes */
+  public metricLaunchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('LaunchLatency', { statistic: 'p99', ...props });
+  }
+
+  /** tokens minted. @default - sum over 5 minutes */
+  public metricTokensMinted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('TokensMinted', props);
+  }
+
+  /** launches refused because the account's MicroVM memory quota is reached (429). @default - sum over 5 minutes */
+  public metricQuotaRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('QuotaRejections', props);
+  }
+
+  /** launches refused by `maxSessions` or `maxSessionsPerOwner` (429). @default - sum over 5 minutes */
+  public metricAdmissionRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('AdmissionRejections', props);
+  }
+
+  /** MicroVM service failures that persisted after retries (502/503). @default - sum over 5 minutes */
+  public metricUpstreamErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('UpstreamErrors', props);
+  }
+
+  /**
+   * MicroVMs of the image the sweeper saw in one state (for example `RUNNING` or `SUSPENDED`).
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricVmsSeen(state: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('VmsSeen', { statistic: cloudwatch.Stats.MAXIMUM, ...props, dimensionsMap: { state, ...props.dimensionsMap } });
+  }
+
+  /** MicroVMs no session owns, found past their grace period. @default - sum over 5 minutes */
+  public metricOrphansFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('OrphansFound', props);
+  }
+
+  /** orphaned MicroVMs the sweeper terminated. @default - sum over 5 minutes */
+  public metricOrphansTerminated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('OrphansTerminated', props);
+  }
+
+  /** session rows the sweeper repaired or removed. @default - sum over 5 minutes */
+  public metricRowsRepaired(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('RowsRepaired', props);
+  }
+
+  /** how long one sweep took, in milliseconds. @default - maximum over 5 minutes */
+  public metricSweepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SweepDuration', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** errors the sweeper hit (a sweep may still finish with errors). @default - sum over 5 minutes */
+  public metricSweepErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SweepErrors', props);
+  }
+
+  private logGroup(id: string, retention: logs.RetentionDays, encryptionKey?: kms.IKey): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention, encryptionKey });
+  }
+
+  /** a function role with no managed policy: logs on the function's own log group only. */
+  private functionRole(id: string, logGroup: logs.ILogGroup): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    return role;
+  }
+
+  private acknowledgeFindings(image: IMicrovmImage, props: MicrovmOrchestratorProps): void {
+    const cfnImage = image.node.defaultChild;
+    if (cfnImage instanceof lambda.CfnMicrovmImage) {
+      Validations.of(cfnImage).acknowledge({
+        id: 'MicrovmChecks-EgressInternet',
+        reason: `MicrovmOrchestrator ${this.node.path} launches this image only with an explicit egress connector ` +
+          `(${this.egress.mode} egress, recorded in its run configuration), so its MicroVMs never inherit the ` +
+          'image\'s build egress. Launching it any other way needs its own review.',
+      });
+    }
+    const listReason = 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; every other MicroVM action ' +
+      'is scoped to the image ARN and the function filters the list by that image.';
+    for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
+      const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+      if (policy) Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: listReason });
+    }
+    if (props.encryptionKey) {
+      for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
+        const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+        if (!policy) continue;
+        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+          Validations.of(policy).acknowledge({
+            id: `AwsSolutions-IAM5[Action::${action}]`,
+            reason: `${action} is the action family KMS grants use for encrypting the sessions table with the given key; ` +
+              'it is scoped to that key.',
+          });
+        }
+      }
+    }
+  }
+}
+
+/** item-level access to the sessions table; what `TableV2.grant` adds on top is nothing. */
+const SESSION_ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+interface ResolvedConfig {
+  readonly ingressArns: string[];
+  readonly appPorts: number[];
+  readonly hooksPort?: number;
+  readonly tokenTtlSeconds: number;
+  readonly maxDurationSeconds: number;
+  readonly sweepInterval: Duration;
+  readonly orphanGraceSeconds: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** validates every prop in one place (tokens skipped) and resolves the defaults. */
+function validateProps(scope: Construct, props: MicrovmOrchestratorProps): ResolvedConfig {
+  const ingressArns = Ingress.renderArns(scope, props.ingress ?? [Ingress.http()], 'ingress');
+  const hooksPort = imageHooksPort(props.image);
+
+  const appPorts = props.appPorts ?? [8080];
+  if (!isToken(appPorts)) {
+    if (appPorts.length === 0) {
+      throw invalidProp('appPorts', appPorts, 'name at least one port', 'Tokens are minted for these ports: use [8080] for the default app port.');
+    }
+    for (const port of appPorts) {
+      if (isToken(port)) continue;
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw invalidProp('appPorts', appPorts, 'contain only ports from 1 to 65535', `Fix or remove ${port}.`);
+      }
+      if (port === hooksPort) {
+        throw invalidProp('appPorts', appPorts, `not include the image's hooks port ${hooksPort}`,
+          'A token for the hooks port would let callers drive the lifecycle hooks: serve the app on another port.');
+      }
+    }
+    if (new Set(appPorts).size !== appPorts.length) {
+      throw invalidProp('appPorts', appPorts, 'not repeat a port', 'Remove the duplicate.');
+    }
+  }
+
+  const tokenTtl = props.tokenTtl ?? Duration.minutes(5);
+  if (!tokenTtl.isUnresolved()) {
+    const ms = tokenTtl.toMilliseconds({ integral: false });
+    if (ms % 60_000 !== 0 || ms < 60_000 || ms > 3_600_000) {
+      throw invalidProp('tokenTtl', tokenTtl.toHumanString(), 'be whole minutes from 1 to 60',
+        'The service mints tokens for 1 to 60 minutes; AWS recommends 15 minutes or less, refreshed before expiry.');
+    }
+  }
+
+  const maxDuration = props.maxSessionDuration ?? Duration.hours(1);
+  if (!maxDuration.isUnresolved()) {
+    const ms = maxDuration.toMilliseconds({ integral: false });
+    if (ms % 1000 !== 0 || ms < 1000 || ms > 8 * 3_600_000) {
+      throw invalidProp('maxSessionDuration', maxDuration.toHumanString(), 'be whole seconds from 1 second to 8 hours',
+        'The service ends every MicroVM after at most 8 hours, running and suspended time together.');
+    }
+  }
+
+  for (const [prop, value] of [['maxSessions', props.maxSessions], ['maxSessionsPerOwner', props.maxSessionsPerOwner]] as const) {
+    if (value === undefined || isToken(value)) continue;
+    if (!Number.isInteger(value) || value < 1) {
+      throw invalidProp(prop, value, 'be a positive integer', 'Omit it for no limit.');
+    }
+  }
+  if (props.maxSessions !== undefined && props.maxSessionsPerOwner !== undefined &&
+    !isToken(props.maxSessions) && !isToken(props.maxSessionsPerOwner) && props.maxSessionsPerOwner > props.maxSessions) {
+    throw invalidProp('maxSessionsPerOwner', props.maxSessionsPerOwner, `not exceed maxSessions (${props.maxSessions})`,
+      'Lower it or raise maxSessions.');
+  }
+
+  const sweepInterval = props.sweepInterval ?? Duration.minutes(5);
+  if (!sweepInterval.isUnresolved()) {
+    const ms = sweepInterval.toMilliseconds({ integral: false });
+    if (ms % 60_000 !== 0 || ms < 60_000 || ms > 3_600_000) {
+      throw invalidProp('sweepInterval', sweepInterval.toHumanString(), 'be whole minutes from 1 to 60',
+        'An orphaned MicroVM bills until a sweep terminates it: sweep at least hourly.');
+    }
+  }
+
+  const orphanGrace = props.orphanGracePeriod ?? Duration.minutes(10);
+  if (!orphanGrace.isUnresolved()) {
+    const ms = orphanGrace.toMilliseconds({ integral: false });
+    if (ms % 1000 !== 0 || ms < 60_000 || ms > 8 * 3_600_000) {
+      throw invalidProp('orphanGracePeriod', orphanGrace.toHumanString(), 'be whole seconds from 1 minute to 8 hours',
+        'A shorter grace period could terminate a MicroVM whose launch is still being recorded.');
+    }
+  }
+
+  if (props.encryptionKey && Token.isUnresolved(Stack.of(scope).region)) {
+    throw invalidProp('encryptionKey', 'a KMS key in a region-agnostic stack', 'be used in a stack with an explicit region',
+      'The sessions table names its key per region: give the stack `env: { region }`, or omit encryptionKey.');
+  }
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+    throw invalidProp('removalPolicy', removalPolicy, 'be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY',
+      'DynamoDB tables cannot be snapshotted by CloudFormation; point-in-time recovery is on.');
+  }
+
+  if (props.metricsNamespace !== undefined && !isToken(props.metricsNamespace) &&
+    !/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(props.metricsNamespace)) {
+    throw invalidProp('metricsNamespace', props.metricsNamespace, 'be 1-255 characters of letters, digits and . - _ / # :',
+      'Use a namespace such as "LambdaMicrovms".');
+  }
+
+  return {
+    ingressArns,
+    appPorts,
+    hooksPort,
+    tokenTtlSeconds: tokenTtl.toSeconds({ integral: false }),
+    maxDurationSeconds: maxDuration.toSeconds({ integral: false }),
+    sweepInterval,
+    orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
+    removalPolicy,
+  };
+}
+
+/** the hooks port of an image this app owns, when it is a plain number in its template. */
+function imageHooksPort(image: IMicrovmImage): number | undefined {
+  const cfn = image.node.defaultChild;
+  if (!(cfn instanceof lambda.CfnMicrovmImage)) return undefined;
+  const hooks = cfn.hooks as lambda.CfnMicrovmImage.HooksProperty | undefined;
+  if (!hooks || Token.isUnresolved(hooks)) return undefined;
+  const port = hooks.port;
+  return typeof port === 'number' && !Token.isUnresolved(port) ? port : undefined;
+}
