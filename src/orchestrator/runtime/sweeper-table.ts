@@ -1,0 +1,257 @@
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailed, ORPHAN_PARTITION } from './session-table';
+
+/**
+ * The sweeper's view of the sessions table (schema in the team contract): session rows, and suspects in the
+ * reserved `#orphan` partition. Every write is conditional on what the scan saw, so a sweep never clobbers a
+ * launch, a relaunch or another sweep that got there first.
+ */
+
+/** Session row fields the sweeper reads. */
+export interface SessionRow {
+  readonly owner: string;
+  readonly sessionId: string;
+  readonly generation?: number;
+  readonly status?: string;
+  readonly leaseId?: string;
+  readonly leaseExpiresAt?: number;
+  readonly microvmId?: string;
+  readonly vmState?: string;
+  readonly createdAt?: string;
+  readonly expiresAt?: string;
+  readonly updatedAt?: string;
+}
+
+/** A VM seen unowned by an earlier sweep. */
+export interface SuspectRow {
+  readonly microvmId: string;
+  readonly firstSeenAt: string;
+  readonly claimedBy?: string;
+  readonly claimedAt?: number;
+  readonly terminatedAt?: string;
+}
+
+export interface TableSnapshot {
+  readonly sessions: SessionRow[];
+  readonly suspects: Map<string, SuspectRow>;
+  readonly pages: number;
+}
+
+const SCAN_FIELDS = [
+  'owner', 'sessionId', 'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState',
+  'createdAt', 'expiresAt', 'updatedAt', 'firstSeenAt', 'claimedBy', 'claimedAt', 'terminatedAt',
+];
+
+/** Wraps each table call (retries, deadline); the table code stays free of pacing concerns. */
+export type CallWrapper = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export class SweeperTable {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly call: CallWrapper,
+  ) {}
+
+  /**
+   * Reads every row once (strongly consistent, projected to the fields used). A scan is right here: the
+   * sweeper needs every session that holds a VM, across all owners, and there is no index on `microvmId`.
+   */
+  public async scan(shouldStop: () => boolean): Promise<TableSnapshot | undefined> {
+    const names: Record<string, string> = {};
+    SCAN_FIELDS.forEach((f, i) => (names[`#f${i}`] = f));
+    const sessions: SessionRow[] = [];
+    const suspects = new Map<string, SuspectRow>();
+    let startKey: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      if (shouldStop()) {
+        return undefined;
+      }
+      const page = await this.call(() => this.client.send(new ScanCommand({
+        TableName: this.tableName,
+        ConsistentRead: true,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+        ExclusiveStartKey: startKey,
+      })));
+      pages++;
+      for (const item of page.Items ?? []) {
+        const owner = String(item.owner ?? '');
+        if (owner === ORPHAN_PARTITION) {
+          suspects.set(String(item.sessionId), {
+            microvmId: String(item.sessionId),
+            firstSeenAt: String(item.firstSeenAt ?? ''),
+            claimedBy: optString(item.claimedBy),
+            claimedAt: optNumber(item.claimedAt),
+            terminatedAt: optString(item.terminatedAt),
+          });
+        } else if (!owner.startsWith('#')) {
+          sessions.push({
+            owner,
+            sessionId: String(item.sessionId),
+            generation: optNumber(item.generation),
+            status: optString(item.status),
+            leaseId: optString(item.leaseId),
+            leaseExpiresAt: optNumber(item.leaseExpiresAt),
+            microvmId: optString(item.microvmId),
+            vmState: optString(item.vmState),
+            createdAt: optString(item.createdAt),
+            expiresAt: optString(item.expiresAt),
+            updatedAt: optString(item.updatedAt),
+          });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { sessions, suspects, pages };
+  }
+
+  /** Records a first sighting; false when another sweep recorded it first. */
+  public async putSuspect(microvmId: string, firstSeenAt: string, ttlEpochSeconds: number): Promise<boolean> {
+    return this.conditional(() => this.client.send(new PutCommand({
+      TableName: this.tableName,
+      Item: { owner: ORPHAN_PARTITION, sessionId: microvmId, microvmId, firstSeenAt, ttl: ttlEpochSeconds },
+      ConditionExpression: 'attribute_not_exists(sessionId)',
+    })));
+  }
+
+  /** Forgets a suspect (it became owned or is gone); false when it was already gone. */
+  public async deleteSuspect(microvmId: string): Promise<boolean> {
+    return this.conditional(() => this.client.send(new DeleteCommand({
+      TableName: this.tableName,
+      Key: { owner: ORPHAN_PARTITION, sessionId: microvmId },
+      ConditionExpression: 'attribute_exists(sessionId)',
+    })));
+  }
+
+  /**
+   * Takes the right to terminate a confirmed suspect. Only one sweep wins: the claim requires the sighting the
+   * scan saw, no live claim, and no recent termination.
+   */
+  public async claimSuspect(s: SuspectRow, runId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
+    return this.conditional(() => this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { owner: ORPHAN_PARTITION, sessionId: s.microvmId },
+      UpdateExpression: 'SET claimedBy = :run, claimedAt = :now',
+      ConditionExpression: 'firstSeenAt = :first'
+        + ' AND (attribute_not_exists(claimedBy) OR claimedAt < :stale)'
+        + ' AND (attribute_not_exists(terminatedAt) OR terminatedAt < :staleIso)',
+      ExpressionAttributeValues: {
+        ':run': runId,
+        ':now': nowMs,
+        ':first': s.firstSeenAt,
+        ':stale': staleBeforeMs,
+        ':staleIso': new Date(staleBeforeMs).toISOString(),
+      },
+    })));
+  }
+
+  /** Ends a claim: records the termination, or just releases the claim when the terminate failed. */
+  public async releaseSuspect(microvmId: string, runId: string, terminatedAt: string | undefined): Promise<boolean> {
+    return this.conditional(() => this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { owner: ORPHAN_PARTITION, sessionId: microvmId },
+      UpdateExpression: terminatedAt
+        ? 'SET terminatedAt = :at REMOVE claimedBy, claimedAt'
+        : 'REMOVE claimedBy, claimedAt',
+      ConditionExpression: 'claimedBy = :run',
+      ExpressionAttributeValues: terminatedAt ? { ':run': runId, ':at': terminatedAt } : { ':run': runId },
+    })));
+  }
+
+  /**
+   * Takes the right to terminate a session's VM by marking the row TERMINATING. It fails when the row changed
+   * since the scan (relaunch, new lease, delete) or another sweep claimed it recently.
+   */
+  public async claimSessionVm(row: SessionRow, nowIso: string, staleBeforeIso: string): Promise<boolean> {
+    const guard = rowGuard(row);
+    return this.conditional(() => this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { owner: row.owner, sessionId: row.sessionId },
+      UpdateExpression: 'SET vmState = :terminating, updatedAt = :now',
+      ConditionExpression: `${guard.expression}`
+        + ' AND (attribute_not_exists(vmState) OR vmState <> :terminating OR attribute_not_exists(updatedAt) OR updatedAt < :stale)',
+      ExpressionAttributeNames: guard.names,
+      ExpressionAttributeValues: { ...guard.values, ':terminating': 'TERMINATING', ':now': nowIso, ':stale': staleBeforeIso },
+    })));
+  }
+
+  /** Marks a row whose VM is gone, so it no longer claims a live VM (the next PUT relaunches a new generation). */
+  public async markTerminated(row: SessionRow, nowIso: string): Promise<boolean> {
+    const guard = rowGuard(row);
+    return this.conditional(() => this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { owner: row.owner, sessionId: row.sessionId },
+      UpdateExpression: 'SET vmState = :terminated, updatedAt = :now REMOVE endpoint',
+      // already marked (e.g. by a concurrent sweep) is not a repair this sweep made.
+      ConditionExpression: `${guard.expression} AND (attribute_not_exists(vmState) OR vmState <> :terminated)`,
+      ExpressionAttributeNames: guard.names,
+      ExpressionAttributeValues: { ...guard.values, ':terminated': 'TERMINATED', ':now': nowIso },
+    })));
+  }
+
+  /** Deletes a row exactly as the scan saw it (an ENDING session whose VM is gone, or a dead launch). */
+  public async deleteRow(row: SessionRow): Promise<boolean> {
+    const guard = rowGuard(row);
+    return this.conditional(() => this.client.send(new DeleteCommand({
+      TableName: this.tableName,
+      Key: { owner: row.owner, sessionId: row.sessionId },
+      ConditionExpression: guard.expression,
+      ExpressionAttributeNames: guard.names,
+      ExpressionAttributeValues: Object.keys(guard.values).length > 0 ? guard.values : undefined,
+    })));
+  }
+
+  private async conditional(fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.call(fn);
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) {
+        return false;
+      }
+      throw err;
+    }
+  }
+}
+
+/**
+ * The row must still be the one the scan saw: same generation, VM, status and lease. A relaunch bumps the
+ * generation, a retried launch takes a new lease, so neither can be overwritten by a stale sweep.
+ */
+function rowGuard(row: SessionRow): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const parts = ['attribute_exists(sessionId)'];
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = {};
+  const match = (attr: string, placeholder: string, value: unknown) => {
+    if (value === undefined) {
+      parts.push(`attribute_not_exists(${attr})`);
+    } else {
+      parts.push(`${attr} = ${placeholder}`);
+      values[placeholder] = value;
+    }
+  };
+  match('generation', ':g', row.generation);
+  match('microvmId', ':vm', row.microvmId);
+  match('#status', ':st', row.status);
+  match('leaseId', ':lease', row.leaseId);
+  return { expression: parts.join(' AND '), names, values };
+}
+
+function optString(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+function optNumber(v: unknown): number | undefined {
+  if (v === undefined || v === null) {
+    return undefined;
+  }
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}

@@ -1,0 +1,533 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GetMicrovmCommand,
+  LambdaMicrovmsClient,
+  ListMicrovmsCommand,
+  MicrovmItem,
+  TerminateMicrovmCommand,
+} from '@aws-sdk/client-lambda-microvms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  BackoffOptions,
+  Clock,
+  DEFAULT_BACKOFF,
+  forEachLimit,
+  monotonicClock,
+  RateLimiter,
+  realSleep,
+  RetryContext,
+  Sleep,
+  withRetries,
+} from './sweeper-pacing';
+import { SessionRow, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
+
+/** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
+export interface SweeperBudget {
+  /** ListMicrovms pages (50 VMs each) per run. Default 1000 (50,000 VMs). */
+  readonly maxListPages?: number;
+  /** TerminateMicrovm calls per run. Default 1000. */
+  readonly maxTerminations?: number;
+  /** Wall-clock milliseconds this run may take (the handler passes the Lambda time left minus a margin). Default none. */
+  readonly deadlineMs?: number;
+}
+
+/** Call rates, below the service's TPS limits so the session API keeps its share. */
+export interface SweeperRates {
+  /** ListMicrovms calls per second (the service publishes no limit). Default 5. */
+  readonly listPerSecond?: number;
+  /** TerminateMicrovm calls per second (service limit 10, shared with the session API). Default 5. */
+  readonly terminatePerSecond?: number;
+  /** GetMicrovm calls per second (service limit 100). Default 20. */
+  readonly getPerSecond?: number;
+}
+
+export interface SweeperConfig {
+  readonly tableName: string;
+  /** Only VMs of this image are swept (VMs cannot be tagged; the image is the attribution). */
+  readonly imageArn: string;
+  /** An unowned VM younger than this is never touched, so a launch that has not recorded its VM yet survives. */
+  readonly orphanGracePeriodSeconds: number;
+  /** Sessions whose VM started longer ago than this are ended. Default: only `expiresAt` is enforced. */
+  readonly maxSessionDurationSeconds?: number;
+  readonly budget: SweeperBudget;
+  readonly rates?: SweeperRates;
+  /** Minimum time between the two sightings that confirm an orphan. Default min(60 s, grace period). */
+  readonly confirmAfterSeconds?: number;
+  /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
+  readonly concurrency?: number;
+}
+
+export interface SweeperOptions {
+  readonly microvms: LambdaMicrovmsClient;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly config: SweeperConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Monotonic milliseconds for the deadline and pacing. Default `performance.now`. */
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly backoff?: BackoffOptions;
+  readonly runId?: string;
+}
+
+/** Why a run stopped early, leaving work for the next run. */
+export type SweepStop = 'deadline' | 'maxListPages';
+
+export interface SweepReport {
+  readonly runId: string;
+  readonly durationMs: number;
+  readonly tablePages: number;
+  readonly sessionsScanned: number;
+  readonly listPages: number;
+  /** True when every page of ListMicrovms was read, which is what lets rows of missing VMs be repaired. */
+  readonly listComplete: boolean;
+  /** VMs of this image seen, by state. */
+  readonly vmsSeen: Record<string, number>;
+  /** Unowned live VMs past the grace period (new suspects plus confirmed ones). */
+  readonly orphansFound: number;
+  readonly suspectsRecorded: number;
+  readonly suspectsCleared: number;
+  /** Unowned VMs left alone because they are younger than the grace period. */
+  readonly unownedInGrace: number;
+  /** Unowned VMs left alone because a launch that may own them is still in flight. */
+  readonly protectedByLaunch: number;
+  /** Terminations this run made (a TerminateMicrovm it claimed and that succeeded). */
+  readonly orphansTerminated: number;
+  readonly sessionsEnded: number;
+  readonly terminateCalls: number;
+  readonly rowsRepaired: number;
+  readonly errors: number;
+  readonly stoppedBy?: SweepStop;
+  /** Work seen but not done in this run; the next run picks it up. */
+  readonly remaining: {
+    /** Terminations due but not made (budget or deadline). */
+    terminations: number;
+    /** Rows of VMs missing from the list not yet confirmed with GetMicrovm (deadline). */
+    rowsToCheck: number;
+    /** The list was not read to the end, so VMs after the last page read were not looked at. */
+    listUnfinished: boolean;
+  };
+}
+
+const DEFAULT_MAX_LIST_PAGES = 1000;
+const DEFAULT_MAX_TERMINATIONS = 1000;
+const PAGE_SIZE = 50;
+/** A claim (or a termination) older than this is assumed lost and may be redone. */
+const CLAIM_TIMEOUT_MS = 5 * 60_000;
+/** Clock skew allowed between the table's timestamps and the service's `startedAt`. */
+const LAUNCH_SKEW_MS = 60_000;
+/** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
+const SUSPECT_TTL_SECONDS = 2 * 86_400;
+const LIVE_STATES = new Set(['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED']);
+const ALL_STATES = ['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED', 'TERMINATING', 'TERMINATED'];
+
+type MutableReport = { -readonly [K in keyof SweepReport]: SweepReport[K] };
+
+/** State of one run. */
+interface Run {
+  readonly report: MutableReport;
+  readonly snapshot: TableSnapshot;
+  readonly byVm: Map<string, SessionRow[]>;
+  /** VMs started at or after this may belong to a launch still in flight. */
+  readonly launchesSince: number;
+  readonly seen: Set<string>;
+  readonly startNow: number;
+}
+
+/**
+ * The orphan sweeper. The service's own list is the ground truth: it terminates VMs of this image that no
+ * session owns (after a grace period and two sightings at least `confirmAfterSeconds` apart), ends sessions
+ * past their end, and repairs rows whose VM is gone. Every change is a conditional write or a claim, so two
+ * sweeps at once, or a sweep racing a launch, never act twice or clobber each other.
+ */
+export class Sweeper {
+  private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly listLimiter: RateLimiter;
+  private readonly terminateLimiter: RateLimiter;
+  private readonly getLimiter: RateLimiter;
+  private readonly graceMs: number;
+  private readonly confirmMs: number;
+  private readonly maxDurationMs?: number;
+  private readonly maxListPages: number;
+  private readonly maxTerminations: number;
+  private readonly concurrency: number;
+
+  constructor(private readonly options: SweeperOptions) {
+    const { config } = options;
+    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? monotonicClock;
+    this.sleep = options.sleep ?? realSleep;
+    const rates = config.rates ?? {};
+    this.listLimiter = new RateLimiter(rates.listPerSecond ?? 5, this.clock, this.sleep);
+    this.terminateLimiter = new RateLimiter(rates.terminatePerSecond ?? 5, this.clock, this.sleep);
+    this.getLimiter = new RateLimiter(rates.getPerSecond ?? 20, this.clock, this.sleep);
+    this.graceMs = config.orphanGracePeriodSeconds * 1000;
+    this.confirmMs = (config.confirmAfterSeconds ?? Math.min(60, config.orphanGracePeriodSeconds)) * 1000;
+    this.maxDurationMs = config.maxSessionDurationSeconds === undefined ? undefined : config.maxSessionDurationSeconds * 1000;
+    this.maxListPages = config.budget.maxListPages ?? DEFAULT_MAX_LIST_PAGES;
+    this.maxTerminations = config.budget.maxTerminations ?? DEFAULT_MAX_TERMINATIONS;
+    this.concurrency = config.concurrency ?? 4;
+  }
+
+  /** One sweep. Never throws: failures are counted in `errors`, logged, and retried by the next run. */
+  public async run(): Promise<SweepReport> {
+    const runId = this.options.runId ?? randomUUID();
+    const started = this.clock();
+    const deadlineAt = started + (this.options.config.budget.deadlineMs ?? Number.POSITIVE_INFINITY);
+    const remainingMs = () => deadlineAt - this.clock();
+    const retry: RetryContext = {
+      backoff: this.options.backoff ?? DEFAULT_BACKOFF,
+      sleep: this.sleep,
+      remainingMs,
+      onRetry: (err, attempt, delayMs) => this.options.logger.debug('retrying after a transient error', {
+        error: errorName(err), attempt, delayMs: Math.round(delayMs),
+      }),
+    };
+    const report = emptyReport(runId);
+    const table = new SweeperTable(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
+    try {
+      const snapshot = await table.scan(() => remainingMs() <= 0);
+      if (!snapshot) {
+        report.stoppedBy = 'deadline';
+        report.remaining.listUnfinished = true;
+      } else {
+        report.tablePages = snapshot.pages;
+        report.sessionsScanned = snapshot.sessions.length;
+        const run = this.newRun(report, snapshot);
+        await this.sweepList(run, table, retry, remainingMs);
+        await this.sweepRows(run, table, retry, remainingMs);
+        await this.sweepSuspects(run, table);
+      }
+    } catch (err) {
+      report.errors++;
+      this.options.logger.error('sweep failed', { error: errorName(err), message: errorMessage(err) });
+    }
+    report.durationMs = Math.round(this.clock() - started);
+    this.publish(report);
+    return report;
+  }
+
+  private newRun(report: MutableReport, snapshot: TableSnapshot): Run {
+    const now = this.now();
+    const byVm = new Map<string, SessionRow[]>();
+    let launchesSince = Number.POSITIVE_INFINITY;
+    for (const row of snapshot.sessions) {
+      if (row.microvmId) {
+        byVm.set(row.microvmId, [...(byVm.get(row.microvmId) ?? []), row]);
+      }
+      if (row.status === 'LAUNCHING' && !this.isDeadLaunch(row, now)) {
+        // the launch may have started its VM without recording it yet: every VM started since it took its
+        // lease could be that VM.
+        const since = Date.parse(row.updatedAt ?? row.createdAt ?? '');
+        launchesSince = Math.min(launchesSince, Number.isFinite(since) ? since - LAUNCH_SKEW_MS : Number.NEGATIVE_INFINITY);
+      }
+    }
+    return { report, snapshot, byVm, launchesSince, seen: new Set(), startNow: now };
+  }
+
+  private async sweepList(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number): Promise<void> {
+    const { report } = run;
+    let nextToken: string | undefined;
+    do {
+      if (report.listPages >= this.maxListPages) {
+        report.stoppedBy = 'maxListPages';
+        break;
+      }
+      if (remainingMs() <= 0) {
+        report.stoppedBy = 'deadline';
+        break;
+      }
+      const page = await withRetries(retry, () => this.options.microvms.send(new ListMicrovmsCommand({
+        imageIdentifier: this.options.config.imageArn,
+        maxResults: PAGE_SIZE,
+        nextToken,
+      })), this.listLimiter);
+      report.listPages++;
+      const items = (page.items ?? []).filter((vm) => vm.microvmId && (!vm.imageArn || vm.imageArn === this.options.config.imageArn));
+      for (const vm of items) {
+        run.seen.add(vm.microvmId!);
+        const state = vm.state ?? 'UNKNOWN';
+        report.vmsSeen[state] = (report.vmsSeen[state] ?? 0) + 1;
+      }
+      await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, table, retry, remainingMs, vm)));
+      nextToken = page.nextToken ?? undefined;
+    } while (nextToken);
+    report.listComplete = !nextToken && report.stoppedBy === undefined;
+    report.remaining.listUnfinished = !report.listComplete;
+  }
+
+  private async handleVm(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, vm: MicrovmItem): Promise<void> {
+    const id = vm.microvmId!;
+    const owners = run.byVm.get(id) ?? [];
+    const suspect = run.snapshot.suspects.get(id);
+    const now = this.now();
+    if (vm.state === 'TERMINATED') {
+      for (const row of owners) {
+        await this.repairRow(run, table, row, now);
+      }
+      if (suspect && await table.deleteSuspect(id)) {
+        run.report.suspectsCleared++;
+      }
+      return;
+    }
+    if (!vm.state || !LIVE_STATES.has(vm.state)) {
+      // TERMINATING: on its way out; its rows are repaired once the list shows it TERMINATED.
+      return;
+    }
+    if (owners.length > 0) {
+      if (suspect && await table.deleteSuspect(id)) {
+        run.report.suspectsCleared++;
+      }
+      for (const row of owners) {
+        if (this.hasLiveLease(row, now)) {
+          continue;
+        }
+        if (this.isPastEnd(row, vm, now) || row.status === 'ENDING') {
+          await this.endSession(run, table, retry, remainingMs, row, now);
+        }
+      }
+      return;
+    }
+    const startedAt = vm.startedAt?.getTime() ?? now;
+    if (now - startedAt < this.graceMs) {
+      run.report.unownedInGrace++;
+      return;
+    }
+    if (startedAt >= run.launchesSince) {
+      run.report.protectedByLaunch++;
+      return;
+    }
+    run.report.orphansFound++;
+    if (!suspect) {
+      const firstSeenAt = new Date(now).toISOString();
+      if (await table.putSuspect(id, firstSeenAt, Math.floor(now / 1000) + SUSPECT_TTL_SECONDS)) {
+        run.report.suspectsRecorded++;
+      }
+      return;
+    }
+    const firstSeen = Date.parse(suspect.firstSeenAt);
+    if (!Number.isFinite(firstSeen) || now - firstSeen < this.confirmMs) {
+      // seen by a sweep too recent to count as a second, independent sighting.
+      return;
+    }
+    await this.terminateOrphan(run, table, retry, remainingMs, suspect, now);
+  }
+
+  private async terminateOrphan(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, suspect: SuspectRow, now: number): Promise<void> {
+    if (!this.mayTerminate(run, remainingMs)) {
+      return;
+    }
+    if (!await table.claimSuspect(suspect, run.report.runId, now, now - CLAIM_TIMEOUT_MS)) {
+      return;
+    }
+    let done = false;
+    try {
+      done = await this.terminate(run, retry, suspect.microvmId);
+    } finally {
+      await table.releaseSuspect(suspect.microvmId, run.report.runId, done ? new Date(this.now()).toISOString() : undefined);
+    }
+    if (done) {
+      run.report.orphansTerminated++;
+      this.options.logger.info('terminated orphan', { microvmId: suspect.microvmId, firstSeenAt: suspect.firstSeenAt });
+    }
+  }
+
+  private async endSession(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, row: SessionRow, now: number): Promise<void> {
+    if (!this.mayTerminate(run, remainingMs)) {
+      return;
+    }
+    const nowIso = new Date(now).toISOString();
+    if (!await table.claimSessionVm(row, nowIso, new Date(now - CLAIM_TIMEOUT_MS).toISOString())) {
+      return;
+    }
+    if (await this.terminate(run, retry, row.microvmId!)) {
+      run.report.sessionsEnded++;
+      this.options.logger.info('ended session', { microvmId: row.microvmId, status: row.status, expiresAt: row.expiresAt });
+    }
+  }
+
+  /** Checks the budget and reserves one termination; false (and counted as left over) when none is left. */
+  private mayTerminate(run: Run, remainingMs: () => number): boolean {
+    if (run.report.terminateCalls >= this.maxTerminations || remainingMs() <= 0) {
+      run.report.remaining.terminations++;
+      return false;
+    }
+    run.report.terminateCalls++;
+    return true;
+  }
+
+  /** True when this call terminated the VM; false when it was already gone or going. */
+  private async terminate(run: Run, retry: RetryContext, microvmId: string): Promise<boolean> {
+    try {
+      await withRetries(retry, () => this.options.microvms.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId })), this.terminateLimiter);
+      return true;
+    } catch (err) {
+      const name = errorName(err);
+      if (name === 'ResourceNotFoundException' || name === 'ConflictException') {
+        return false;
+      }
+      run.report.errors++;
+      this.options.logger.warn('terminate failed', { microvmId, error: name });
+      return false;
+    }
+  }
+
+  /** Marks (or, for an ENDING session, deletes) a row whose VM is gone. */
+  private async repairRow(run: Run, table: SweeperTable, row: SessionRow, now: number): Promise<void> {
+    if (this.hasLiveLease(row, now)) {
+      return;
+    }
+    let repaired = false;
+    if (row.status === 'ENDING') {
+      repaired = await table.deleteRow(row);
+    } else if (row.vmState !== 'TERMINATED') {
+      repaired = await table.markTerminated(row, new Date(now).toISOString());
+    }
+    if (repaired) {
+      run.report.rowsRepaired++;
+      this.options.logger.info('repaired row of a terminated VM', { microvmId: row.microvmId, status: row.status });
+    }
+  }
+
+  /**
+   * Rows whose VM was not in the list (only trusted after a complete pass: GetMicrovm confirms before any
+   * repair, since the list is eventually consistent), and launches that died without a VM.
+   */
+  private async sweepRows(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number): Promise<void> {
+    const now = this.now();
+    const missing = run.report.listComplete
+      ? run.snapshot.sessions.filter((row) => row.microvmId && !run.seen.has(row.microvmId)
+        && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !this.hasLiveLease(row, now))
+      : [];
+    const deadLaunches = run.snapshot.sessions.filter((row) => !row.microvmId && row.status === 'LAUNCHING' && this.isDeadLaunch(row, now));
+    await forEachLimit(missing, this.concurrency, (row) => this.guard(run.report, async () => {
+      if (remainingMs() <= 0) {
+        run.report.remaining.rowsToCheck++;
+        return;
+      }
+      if (await this.isGone(retry, row.microvmId!)) {
+        await this.repairRow(run, table, row, now);
+      }
+    }));
+    await forEachLimit(deadLaunches, this.concurrency, (row) => this.guard(run.report, async () => {
+      if (await table.deleteRow(row)) {
+        run.report.rowsRepaired++;
+        this.options.logger.info('removed a launch that expired without a VM', { status: row.status });
+      }
+    }));
+  }
+
+  /** Suspects whose VM left the list altogether (only known after a complete pass). */
+  private async sweepSuspects(run: Run, table: SweeperTable): Promise<void> {
+    if (!run.report.listComplete) {
+      return;
+    }
+    const gone = [...run.snapshot.suspects.keys()].filter((id) => !run.seen.has(id));
+    await forEachLimit(gone, this.concurrency, (id) => this.guard(run.report, async () => {
+      if (await table.deleteSuspect(id)) {
+        run.report.suspectsCleared++;
+      }
+    }));
+  }
+
+  private async isGone(retry: RetryContext, microvmId: string): Promise<boolean> {
+    try {
+      const vm = await withRetries(retry, () => this.options.microvms.send(new GetMicrovmCommand({ microvmIdentifier: microvmId })), this.getLimiter);
+      return vm.state === 'TERMINATED';
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') {
+        return true;
+      }
+      throw err;
+    }
+  }
+
+  private hasLiveLease(row: SessionRow, now: number): boolean {
+    return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > now;
+  }
+
+  /** A LAUNCHING row without a VM whose lease (and then a grace period) ran out: nobody is coming back for it. */
+  private isDeadLaunch(row: SessionRow, now: number): boolean {
+    if (row.status !== 'LAUNCHING' || row.microvmId) {
+      return false;
+    }
+    const leaseEnd = row.leaseExpiresAt ?? 0;
+    const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
+    return leaseEnd + this.graceMs < now && Number.isFinite(touched) && touched + this.graceMs < now;
+  }
+
+  private isPastEnd(row: SessionRow, vm: MicrovmItem, now: number): boolean {
+    const expiresAt = Date.parse(row.expiresAt ?? '');
+    if (Number.isFinite(expiresAt) && expiresAt <= now) {
+      return true;
+    }
+    const startedAt = vm.startedAt?.getTime();
+    return this.maxDurationMs !== undefined && startedAt !== undefined && startedAt + this.maxDurationMs <= now;
+  }
+
+  /** Runs one unit of work; a failure is counted and logged and never stops the rest of the sweep. */
+  private async guard(report: MutableReport, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      report.errors++;
+      this.options.logger.warn('sweep step failed', { error: errorName(err), message: errorMessage(err) });
+    }
+  }
+
+  private publish(report: SweepReport): void {
+    const { metrics, logger } = this.options;
+    for (const state of new Set([...ALL_STATES, ...Object.keys(report.vmsSeen)])) {
+      const single = metrics.singleMetric();
+      single.addDimension('state', state);
+      single.addMetric('VmsSeen', MetricUnit.Count, report.vmsSeen[state] ?? 0);
+    }
+    metrics.addMetric('OrphansFound', MetricUnit.Count, report.orphansFound);
+    metrics.addMetric('OrphansTerminated', MetricUnit.Count, report.orphansTerminated);
+    metrics.addMetric('SessionsEnded', MetricUnit.Count, report.sessionsEnded);
+    metrics.addMetric('RowsRepaired', MetricUnit.Count, report.rowsRepaired);
+    metrics.addMetric('SweepDuration', MetricUnit.Milliseconds, report.durationMs);
+    metrics.addMetric('SweepErrors', MetricUnit.Count, report.errors);
+    metrics.publishStoredMetrics();
+    logger.info('sweep finished', { report });
+  }
+}
+
+function emptyReport(runId: string): MutableReport {
+  return {
+    runId,
+    durationMs: 0,
+    tablePages: 0,
+    sessionsScanned: 0,
+    listPages: 0,
+    listComplete: false,
+    vmsSeen: {},
+    orphansFound: 0,
+    suspectsRecorded: 0,
+    suspectsCleared: 0,
+    unownedInGrace: 0,
+    protectedByLaunch: 0,
+    orphansTerminated: 0,
+    sessionsEnded: 0,
+    terminateCalls: 0,
+    rowsRepaired: 0,
+    errors: 0,
+    remaining: { terminations: 0, rowsToCheck: 0, listUnfinished: false },
+  };
+}
+
+function errorName(err: unknown): string {
+  return (err as { name?: string } | undefined)?.name ?? 'Error';
+}
+
+/** SDK error messages carry ids and reasons, never request payloads; still capped for the log. */
+function errorMessage(err: unknown): string {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message.slice(0, 300) : '';
+}
