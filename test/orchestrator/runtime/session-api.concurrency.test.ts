@@ -1,0 +1,172 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SessionApi } from '../../../src/orchestrator/runtime/session-api';
+import { body, event, Rig, startRig, untilSettled } from './harness';
+
+let rig: Rig;
+
+beforeAll(async () => {
+  // the service's documented rate limits stay on: RunMicrovm 5/s throttles these bursts.
+  rig = await startRig();
+});
+
+afterAll(async () => {
+  await rig.stop();
+});
+
+afterEach(() => {
+  rig.emulator.setFaults({});
+  rig.clock.offsetMs = 0;
+});
+
+function vmsOfSession(microvmIds: Set<string>) {
+  return rig.emulator.listVms().filter((vm) => microvmIds.has(vm.microvmId));
+}
+
+describe('one live VM per session', () => {
+  test('50 concurrent PUTs for one session create exactly one VM', async () => {
+    // GIVEN
+    const api = rig.api();
+    const before = rig.emulator.listVms().length;
+
+    // WHEN
+    const answers = await Promise.all(Array.from({ length: 50 }, () => untilSettled(() => api.handle(event('PUT', '/sessions/herd')), 200)));
+
+    // THEN
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([...Array(49).fill(200), 201].sort());
+    const ids = new Set(answers.map((r) => body(r).microvmId));
+    expect(ids.size).toBe(1);
+    expect(rig.emulator.listVms().length - before).toBe(1);
+    expect(answers.every((r) => typeof body(r).token.value === 'string')).toBe(true);
+  });
+
+  test('200 concurrent PUTs for 20 sessions create exactly one VM per session', async () => {
+    // GIVEN
+    const api = rig.api();
+    const before = rig.emulator.listVms().length;
+
+    // WHEN
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      untilSettled(() => api.handle(event('PUT', `/sessions/crowd-${i % 20}`)), 400).then((res) => ({ i, res }))));
+
+    // THEN
+    expect(answers.every(({ res }) => res.statusCode === 200 || res.statusCode === 201)).toBe(true);
+    const bySession = new Map<string, Set<string>>();
+    for (const { i, res } of answers) {
+      const set = bySession.get(`crowd-${i % 20}`) ?? new Set<string>();
+      set.add(body(res).microvmId);
+      bySession.set(`crowd-${i % 20}`, set);
+    }
+    expect([...bySession.values()].every((set) => set.size === 1)).toBe(true);
+    expect(new Set([...bySession.values()].map((set) => [...set][0])).size).toBe(20);
+    expect(rig.emulator.listVms().length - before).toBe(20);
+    expect(answers.filter(({ res }) => res.statusCode === 201).length).toBe(20);
+  });
+
+  test('throttling and 5xx injected at 20% still converge to one VM per session', async () => {
+    // GIVEN
+    const api = rig.api();
+    rig.emulator.setFaults({ throttleRate: 0.1, errorRate: 0.05, errorAfterEffectRate: 0.05 });
+    const before = rig.emulator.listVms().length;
+
+    // WHEN
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      untilSettled(() => api.handle(event('PUT', `/sessions/faulty-${i % 8}`)), 400).then((res) => ({ i, res }))));
+    const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      untilSettled(() => api.handle(event('POST', `/sessions/faulty-${i}/token`)), 400)));
+
+    // THEN
+    expect(answers.map(({ res }) => res.statusCode).filter((s) => s !== 200 && s !== 201)).toEqual([]);
+    const ids = new Map<number, Set<string>>();
+    for (const { i, res } of answers) ids.set(i % 8, (ids.get(i % 8) ?? new Set()).add(body(res).microvmId));
+    expect([...ids.values()].every((set) => set.size === 1)).toBe(true);
+    expect(rig.emulator.listVms().length - before).toBe(8);
+    expect(tokens.every((res) => res.statusCode === 200)).toBe(true);
+    const errors = rig.emulator.errorCounts();
+    expect(Object.keys(errors).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a launch that crashes between RunMicrovm and the table update', () => {
+  /** A document client whose first session-finishing update fails, as if the Lambda died there. */
+  function crashingOnFinish(): { client: DynamoDBDocumentClient; crashed: () => number } {
+    let crashes = 0;
+    const real = rig.documentClient;
+    const client = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return async (command: any, ...rest: any[]) => {
+          const expression = String(command?.input?.UpdateExpression ?? '');
+          if (crashes === 0 && expression.includes('microvmId = :mid')) {
+            crashes++;
+            throw Object.assign(new Error('simulated crash'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+          }
+          return (target.send as any)(command, ...rest);
+        };
+      },
+    });
+    return { client, crashed: () => crashes };
+  }
+
+  test('does not wedge the session: after the lease expires the next PUT gets the same VM', async () => {
+    // GIVEN
+    const crash = crashingOnFinish();
+    const crashing = rig.api(undefined, { documentClient: crash.client });
+    const api = rig.api();
+    const before = rig.emulator.listVms();
+
+    // WHEN
+    const crashed = await crashing.handle(event('PUT', '/sessions/crash-1', { body: { payload: 'p' } }));
+    const whileLeased = await api.handle(event('PUT', '/sessions/crash-1', { body: { payload: 'p' } }));
+    rig.clock.offsetMs += 31_000;
+    const recovered = await untilSettled(() => api.handle(event('PUT', '/sessions/crash-1', { body: { payload: 'p' } })));
+
+    // THEN
+    expect(crash.crashed()).toBe(1);
+    expect(crashed.statusCode).toBe(503);
+    expect(crashed.headers!['retry-after']).toBeDefined();
+    expect(whileLeased.statusCode).toBe(503);
+    expect(body(whileLeased).error.code).toBe('LaunchInProgress');
+    expect(recovered.statusCode).toBe(201);
+    const launched = rig.emulator.listVms().filter((vm) => !before.some((b) => b.microvmId === vm.microvmId));
+    expect(launched.map((vm) => vm.microvmId)).toEqual([body(recovered).microvmId]);
+    const row = (await rig.tableItems()).find((item: any) => item.sessionId.S === 'crash-1') as any;
+    expect(row.status.S).toBe('ACTIVE');
+    expect(row.microvmId.S).toBe(body(recovered).microvmId);
+  });
+
+  test('a takeover with another payload launches a new generation and no row keeps the first VM', async () => {
+    // GIVEN
+    const crash = crashingOnFinish();
+    const before = rig.emulator.listVms();
+    await rig.api(undefined, { documentClient: crash.client }).handle(event('PUT', '/sessions/crash-2', { body: { payload: 'first' } }));
+    const orphan = rig.emulator.listVms().find((vm) => !before.some((b) => b.microvmId === vm.microvmId))!;
+
+    // WHEN
+    rig.clock.offsetMs += 31_000;
+    const recovered = await untilSettled(() => rig.api().handle(event('PUT', '/sessions/crash-2', { body: { payload: 'second' } })));
+
+    // THEN
+    expect(recovered.statusCode).toBe(201);
+    expect(body(recovered).microvmId).not.toBe(orphan.microvmId);
+    const rows = await rig.tableItems();
+    expect(JSON.stringify(rows)).not.toContain(orphan.microvmId);
+    // the sweeper's input: a VM of this image that no row owns.
+    expect(rig.emulator.getVm(orphan.microvmId)!.imageArn).toBe(rig.imageArn);
+  });
+
+  test('a launch whose RunMicrovm keeps failing answers 503 with the lease released, and the next PUT recovers', async () => {
+    // GIVEN
+    const api: SessionApi = rig.api();
+    rig.emulator.setFaults({ operations: { RunMicrovm: { errorRate: 1 } } });
+    const failed = await api.handle(event('PUT', '/sessions/crash-3'));
+    rig.emulator.setFaults({});
+
+    // WHEN
+    const recovered = await untilSettled(() => api.handle(event('PUT', '/sessions/crash-3')));
+
+    // THEN
+    expect(failed.statusCode).toBe(503);
+    expect(recovered.statusCode).toBe(201);
+    expect(rig.metricsSeen).toContain('UpstreamErrors');
+  });
+});
