@@ -1,5 +1,6 @@
 import {
   Annotations,
+  Lazy,
   aws_ec2 as ec2,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -219,6 +220,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
         allowAllOutbound: false,
         description: 'MicroVM network connector: outbound traffic only where opened explicitly',
       });
+      keepNoTrafficRule(this.ownSecurityGroup);
       securityGroups = [this.ownSecurityGroup];
     }
     this.connections = new ec2.Connections({ securityGroups });
@@ -304,6 +306,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       allowAllOutbound: false,
       description: `Interface endpoint for ${service.shortName}: HTTPS from the MicroVM network connector only`,
     });
+    keepNoTrafficRule(securityGroup);
     securityGroup.connections.allowFrom(this.connections, ec2.Port.tcp(HTTPS), `HTTPS from MicroVMs to ${service.shortName}`);
     return new ec2.InterfaceVpcEndpoint(scope, 'Endpoint', {
       vpc: this.vpc,
@@ -331,12 +334,14 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       throw invalidProp('prefixListId', prefixListId, 'be a prefix list ID like "pl-63a5400a"',
         `Find it with: aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.${shortName}`);
     }
-    const scope = new Construct(this, id);
     if (prefixListId === undefined) {
       if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
         throw invalidProp('prefixListId', undefined, `be given when the stack has no explicit region and account (the ${shortName} prefix list is looked up by name)`,
           `Pass { prefixListId: 'pl-...' } (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.${shortName}) or set the stack's env.`);
       }
+    }
+    const scope = new Construct(this, id);
+    if (prefixListId === undefined) {
       prefixListId = ec2.PrefixList.fromLookup(scope, 'PrefixList', { prefixListName: `com.amazonaws.${stack.region}.${shortName}` }).prefixListId;
     }
     const endpoint = new ec2.GatewayVpcEndpoint(scope, 'Endpoint', {
@@ -365,6 +370,30 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.udp(53), 'DNS to the VPC resolver');
     group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.tcp(53), 'DNS to the VPC resolver');
   }
+}
+
+/** CDK's rule for "no outbound traffic": 255.255.255.255/32 cannot be a destination and icmp 252/86 is no ICMP type. */
+const NO_TRAFFIC_RULE: ec2.CfnSecurityGroup.EgressProperty = {
+  cidrIp: '255.255.255.255/32',
+  description: 'Disallow all traffic',
+  ipProtocol: 'icmp',
+  fromPort: 252,
+  toPort: 86,
+};
+
+/**
+ * Keeps CDK's no-traffic placeholder inline while the group has no other inline outbound rule.
+ *
+ * CDK drops the placeholder as soon as any outbound rule is added, even one it renders as a separate
+ * `AWS::EC2::SecurityGroupEgress` (security group and prefix list peers). The group then declares no inline
+ * egress, so EC2 gives it the default allow-all rule until CloudFormation creates the separate rule: a window
+ * in which the connector's interfaces could reach anything, and a template that reads as open.
+ */
+function keepNoTrafficRule(group: ec2.SecurityGroup): void {
+  const cfn = group.node.defaultChild as ec2.CfnSecurityGroup;
+  // the L2 keeps mutating this array (it is the group's list of inline rules), so read it at synthesis.
+  const inlineRules = cfn.securityGroupEgress as ec2.CfnSecurityGroup.EgressProperty[];
+  cfn.securityGroupEgress = Lazy.any({ produce: () => (inlineRules.length > 0 ? inlineRules : [NO_TRAFFIC_RULE]) });
 }
 
 /** the Amazon-provided DNS resolver of a VPC is its base address plus two. */
@@ -399,18 +428,19 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   if (props.securityGroups && (props.securityGroups.length < 1 || props.securityGroups.length > 5)) {
     throw invalidProp('securityGroups', props.securityGroups.map((g) => g.node.path), 'contain 1 to 5 security groups', 'The connector accepts at most five.');
   }
-  if (props.maxAzs !== undefined && !isToken(props.maxAzs) && (!Number.isInteger(props.maxAzs) || props.maxAzs < 1 || props.maxAzs > 16)) {
+  if (isToken(props.maxAzs) || isToken(props.cidr)) {
+    const prop = isToken(props.maxAzs) ? 'maxAzs' : 'cidr';
+    throw invalidProp(prop, '<token>', 'be a literal (the subnet layout is computed at synth)', `Pass ${prop} as a plain value, not a parameter or attribute.`);
+  }
+  if (props.maxAzs !== undefined && (!Number.isInteger(props.maxAzs) || props.maxAzs < 1 || props.maxAzs > 16)) {
     throw invalidProp('maxAzs', props.maxAzs, 'be a whole number from 1 to 16', 'Use 1 or 2 (each zone adds a subnet; with allowedDomains also a firewall endpoint and a NAT gateway).');
   }
-  if (props.cidr !== undefined && !isToken(props.cidr)) {
+  if (props.cidr !== undefined) {
     const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(props.cidr);
     const valid = match && match.slice(1, 5).every((o) => Number(o) <= 255) && Number(match[5]) >= 16 && Number(match[5]) <= 24;
     if (!valid) {
       throw invalidProp('cidr', props.cidr, 'be an IPv4 CIDR block from /16 to /24', 'Use for example "10.0.0.0/16".');
     }
-  }
-  if (props.cidr !== undefined && isToken(props.cidr) && props.allowedDomains !== undefined) {
-    throw invalidProp('cidr', props.cidr, 'be a literal with allowedDomains (the DNS rule and firewall HOME_NET are computed from it)', 'Pass the CIDR as a string.');
   }
   if (props.networkConnectorName !== undefined && !isToken(props.networkConnectorName) && !/^[a-zA-Z0-9_-]{1,64}$/.test(props.networkConnectorName)) {
     throw invalidProp('networkConnectorName', props.networkConnectorName, 'be 1 to 64 letters, digits, "_" or "-"', 'Rename it.');
