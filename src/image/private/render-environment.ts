@@ -58,13 +58,13 @@ export function findTokenSecrets(scope: IConstruct, environment: { [key: string]
   const errors: string[] = [];
   for (const [key, value] of Object.entries(environment)) {
     if (typeof value !== 'string' || !Token.isUnresolved(value)) continue;
-    const reason = tokenSecret(stack, value, noEcho);
+    const reason = tokenSecret(stack, key, value, noEcho);
     if (reason) errors.push(invalidProp(`environment.${key}`, value, `not reference a secret (it is ${reason})`, FIX_SECRET, true).message);
   }
   return errors;
 }
 
-function tokenSecret(stack: Stack, value: string, noEcho: Set<string>): string | undefined {
+function tokenSecret(stack: Stack, key: string, value: string, noEcho: Set<string>): string | undefined {
   for (const token of Tokenization.reverseString(value).tokens) {
     if (SecretValue.isSecretValue(token)) return 'a SecretValue';
     if (token instanceof Reference && token.target instanceof CfnParameter && token.target.noEcho) return 'a NoEcho parameter';
@@ -74,6 +74,13 @@ function tokenSecret(stack: Stack, value: string, noEcho: Set<string>): string |
     resolved = stack.resolve(value);
   } catch {
     return undefined; // a token that cannot be resolved here carries nothing we can judge.
+  }
+  if (typeof resolved === 'string') {
+    // a lazy value that resolved to a literal lands in the template as is: judge it like one.
+    const reference = dynamicSecretReference(resolved);
+    if (reference) return reference;
+    const reason = environmentSecret(key, resolved);
+    return reason ? `a token whose value is a secret: ${reason}` : undefined;
   }
   return scanResolved(resolved, noEcho);
 }
