@@ -1,8 +1,8 @@
 import { App, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
 import { NagMessageLevel } from 'cdk-nag';
+import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, newStack, runConfigurationFunction, violations } from './fixtures';
 import { MicrovmChecks } from '../../src';
 import { MICROVM_RULES } from '../../src/nag/rules';
-import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, newStack, runConfigurationFunction, violations } from './fixtures';
 
 describe('MicrovmChecks pack contract', () => {
   test('lists every rule id and level exactly', () => {

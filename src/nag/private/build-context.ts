@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AssetStaging, CfnResource, Stack, aws_s3_assets as s3assets } from 'aws-cdk-lib';
-import { isSecretFile, scanDockerfile } from '../../shared/secrets';
 import { isObject, safeResolve, stringCandidates } from './template';
+import { isSecretFile, scanDockerfile } from '../../shared/secrets';
 
 /** Enough for any real build context; a bigger tree is scanned up to here. */
 const MAX_ENTRIES = 50_000;

@@ -1,6 +1,6 @@
 import { CfnResource, aws_lambda as lambda } from 'aws-cdk-lib';
-import { RUN_CONFIGURATION_METADATA_KEY } from '../../shared/metadata';
 import { UNKNOWN, isObject, listCandidates, referencedResource, render, stringCandidates } from './template';
+import { RUN_CONFIGURATION_METADATA_KEY } from '../../shared/metadata';
 
 /**
  * What the rules need to know about MicroVM resources, independent of this library's L2s.
@@ -40,7 +40,7 @@ export enum EgressKind {
   /** another AWS-managed connector (an ingress one): not a VPC egress connector. */
   MANAGED = 'MANAGED',
   /** cannot be known at synth time (imported value, parameter without default, ...). */
-  UNKNOWN = 'UNKNOWN',
+  UNDETERMINED = 'UNDETERMINED',
 }
 
 const INTERNET_EGRESS = /(?:^|[:/\u0000])INTERNET_EGRESS$/i;
@@ -57,7 +57,7 @@ export function classifyEgress(node: CfnResource, value: unknown): EgressKind {
     return EgressKind.MANAGED;
   }
   if (candidates.every((c) => CUSTOMER_CONNECTOR.test(c))) return EgressKind.VPC;
-  return EgressKind.UNKNOWN;
+  return EgressKind.UNDETERMINED;
 }
 
 /**
@@ -70,7 +70,7 @@ export function internetEgress(node: CfnResource, list: unknown): string | undef
   for (const entries of listCandidates(node, list)) {
     const kinds = entries.map((entry) => classifyEgress(node, entry));
     if (kinds.includes(EgressKind.INTERNET)) return 'the INTERNET_EGRESS connector';
-    if (!kinds.includes(EgressKind.VPC) && !kinds.includes(EgressKind.UNKNOWN)) {
+    if (!kinds.includes(EgressKind.VPC) && !kinds.includes(EgressKind.UNDETERMINED)) {
       return 'no VPC egress connector (the service default is INTERNET_EGRESS)';
     }
   }

@@ -1,4 +1,3 @@
-import { MicrovmRule } from '../private/rule';
 import { AllOsCapabilities } from './all-os-capabilities';
 import { EgressInternet } from './egress-internet';
 import { EgressOpenSecurityGroup } from './egress-open-security-group';
@@ -9,6 +8,7 @@ import { NoCustomerManagedKey } from './no-customer-managed-key';
 import { NoLifetimeLimit } from './no-lifetime-limit';
 import { SnapshotSecret } from './snapshot-secret';
 import { TokenScope } from './token-scope';
+import { MicrovmRule } from '../private/rule';
 
 /** Every rule of the pack, errors first; ids are `MicrovmChecks-<id>`. */
 export const MICROVM_RULES: MicrovmRule[] = [
