@@ -171,6 +171,7 @@ export class MicrovmEmulator {
   /** Changes the time VMs spend in the transitional states. */
   public setTransitionDelays(delays: Partial<TransitionDelays>): void {
     this.delays = { ...this.delays, ...delays };
+    this.vms.invalidate();
   }
 
   /**
@@ -194,6 +195,7 @@ export class MicrovmEmulator {
     if (vm.phase === 'launching' && vm.stuckPending) {
       vm.stuckPending = false;
       vm.phaseSince = this.now();
+      this.vms.invalidate(vm);
     }
   }
 
@@ -209,6 +211,7 @@ export class MicrovmEmulator {
   public recordTraffic(id: string): void {
     const vm = this.requireVm(id);
     vm.lastTrafficAt = this.now();
+    this.vms.invalidate(vm);
   }
 
   // ---- inspection -------------------------------------------------------------------------------------------

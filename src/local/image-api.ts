@@ -42,7 +42,9 @@ export class ImageApi {
     return {
       ...version.config,
       ...this.describe(image, now),
-      state: this.ctx.images.imageState(image, image.createdAt),
+      // the service answers before the build starts, whatever its outcome.
+      state: 'CREATING',
+      latestActiveImageVersion: undefined,
       imageVersion: version.version,
     };
   }

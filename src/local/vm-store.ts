@@ -46,9 +46,15 @@ export interface VmRecord {
   terminatedAt?: number;
   lastTrafficAt?: number;
   readonly history: StateChange[];
+  /** Cached time of the next automatic transition (valid for `cacheEpoch`), so reads of idle VMs cost O(1). */
+  nextAt?: number;
+  cacheEpoch?: number;
 }
 
-export type NewVm = Omit<VmRecord, 'id' | 'seq' | 'phase' | 'phaseSince' | 'history' | 'reason' | 'terminatedAt' | 'lastTrafficAt'>;
+export type NewVm = Omit<
+  VmRecord,
+  'id' | 'seq' | 'phase' | 'phaseSince' | 'history' | 'reason' | 'terminatedAt' | 'lastTrafficAt' | 'nextAt' | 'cacheEpoch'
+>;
 
 interface Transition {
   readonly at: number;
@@ -63,6 +69,7 @@ interface Transition {
 export class VmStore {
   private readonly vms = new Map<string, VmRecord>();
   private seq = 0;
+  private epoch = 0;
 
   constructor(
     private readonly region: string,
@@ -72,7 +79,32 @@ export class VmStore {
 
   public create(vm: NewVm, phase: Phase = 'launching', at: number = vm.startedAt): VmRecord {
     const id = `mvm-${randomUUID()}`;
-    const record: VmRecord = { ...vm, id, seq: this.seq++, phase, phaseSince: at, history: [] };
+    // every field set in one fixed order: records share one hidden class, which keeps lists of 10,000 VMs fast.
+    const record: VmRecord = {
+      id,
+      seq: this.seq++,
+      imageArn: vm.imageArn,
+      imageVersion: vm.imageVersion,
+      memoryMiB: vm.memoryMiB,
+      startedAt: vm.startedAt,
+      maximumDurationInSeconds: vm.maximumDurationInSeconds,
+      idlePolicy: vm.idlePolicy,
+      executionRoleArn: vm.executionRoleArn,
+      runHookPayload: vm.runHookPayload,
+      clientToken: vm.clientToken,
+      ingressNetworkConnectors: vm.ingressNetworkConnectors,
+      egressNetworkConnectors: vm.egressNetworkConnectors,
+      logging: vm.logging,
+      stuckPending: vm.stuckPending,
+      phase: 'launching',
+      phaseSince: vm.startedAt,
+      reason: undefined,
+      terminatedAt: undefined,
+      lastTrafficAt: undefined,
+      history: [],
+      nextAt: undefined,
+      cacheEpoch: -1,
+    };
     record.history.push({ state: 'PENDING', at: vm.startedAt });
     if (phase !== 'launching') this.apply(record, { at, phase, reason: undefined });
     this.vms.set(id, record);
@@ -156,11 +188,22 @@ export class VmStore {
 
   /** Applies every automatic transition due by `now`, in time order. */
   public advance(vm: VmRecord, now: number): void {
+    if (vm.cacheEpoch === this.epoch && vm.nextAt !== undefined && now < vm.nextAt) return;
     for (let guard = 0; guard < 16; guard++) {
       const next = this.nextTransition(vm);
-      if (!next || next.at > now) return;
+      if (!next || next.at > now) {
+        vm.nextAt = next ? next.at : Infinity;
+        vm.cacheEpoch = this.epoch;
+        return;
+      }
       this.apply(vm, next);
     }
+  }
+
+  /** Forgets cached transition times: call after changing a VM's record or the delays. */
+  public invalidate(vm?: VmRecord): void {
+    if (vm) vm.nextAt = undefined;
+    else this.epoch++;
   }
 
   private expired(vm: VmRecord, now: number): boolean {
@@ -220,6 +263,7 @@ export class VmStore {
   }
 
   private apply(vm: VmRecord, transition: Transition): void {
+    vm.nextAt = undefined;
     vm.phase = transition.phase;
     vm.phaseSince = transition.at;
     vm.reason = transition.reason;
