@@ -1,0 +1,55 @@
+// Disposable CI runners: one MicroVM per job, no ingress, no idle suspend, a short lifetime.
+// In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
+import * as path from 'path';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import {
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+} from '../../src';
+
+export class CiRunnerStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    const image = new MicrovmImage(this, 'Runner', {
+      code: ImageCode.fromDirectory(path.join(__dirname, 'runner')),
+      description: 'disposable CI runner, one MicroVM per job',
+      memory: MicrovmMemory.GIB_2,
+      hooks: { port: 9000, ready: Hook.enabled(), run: Hook.enabled(Duration.seconds(5)) },
+    });
+
+    // jobs reach S3 (caches, artifacts) through a gateway endpoint and nothing else.
+    const network = new MicrovmNetwork(this, 'JobNetwork');
+    network.addS3Endpoint();
+
+    const orchestrator = new MicrovmOrchestrator(this, 'Jobs', {
+      image,
+      egress: Egress.network(network),
+      // runners take no inbound traffic; hooks are called from inside the VM.
+      ingress: [Ingress.none()],
+      // idle means no inbound traffic, which a runner never has: never suspend it mid-job.
+      idlePolicy: IdlePolicy.none(),
+      maxSessionDuration: Duration.minutes(30),
+      maxSessions: 100,
+    });
+
+    const dispatcher = new iam.Role(this, 'Dispatcher', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    orchestrator.grantSessions(dispatcher);
+
+    new CfnOutput(this, 'SessionApiUrl', { value: orchestrator.url });
+    new CfnOutput(this, 'JobVpcId', { value: network.vpc.vpcId });
+  }
+}
+
+export function buildApp(app: App = new App()): App {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new MicrovmChecks(app));
+  new CiRunnerStack(app, 'CiRunner', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

@@ -1,0 +1,63 @@
+// An AI-agent code-execution sandbox: one isolated MicroVM per conversation.
+// In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
+import * as path from 'path';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import {
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+} from '../../src';
+
+export class CodeInterpreterStack extends Stack {
+  public readonly orchestrator: MicrovmOrchestrator;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
+    const image = new MicrovmImage(this, 'Interpreter', {
+      code: ImageCode.fromDirectory(path.join(__dirname, 'sandbox')),
+      description: 'Python code interpreter, one MicroVM per conversation',
+      memory: MicrovmMemory.GIB_1,
+      hooks: {
+        port: 9000,
+        ready: Hook.enabled(Duration.minutes(2)),
+        run: Hook.enabled(Duration.seconds(5)),
+      },
+      environment: { EXECUTION_TIMEOUT_SECONDS: '30', LOG_LEVEL: 'info' },
+    });
+
+    // no route out and no outbound rules: generated code reaches nothing but its own VM.
+    const network = new MicrovmNetwork(this, 'Isolated');
+
+    this.orchestrator = new MicrovmOrchestrator(this, 'Conversations', {
+      image,
+      egress: Egress.network(network),
+      ingress: [Ingress.http()],
+      appPorts: [8080],
+      tokenTtl: Duration.minutes(5),
+      idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(15), { terminateAfter: Duration.hours(1) }),
+      maxSessionDuration: Duration.hours(2),
+      maxSessionsPerOwner: 50,
+    });
+
+    // the agent backend that creates a session per conversation.
+    const agent = new iam.Role(this, 'AgentBackend', { assumedBy: new iam.AccountRootPrincipal() });
+    this.orchestrator.grantSessions(agent);
+
+    new CfnOutput(this, 'SessionApiUrl', { value: this.orchestrator.url });
+    new CfnOutput(this, 'AgentBackendRoleArn', { value: agent.roleArn });
+  }
+}
+
+export function buildApp(app: App = new App()): App {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new MicrovmChecks(app));
+  new CodeInterpreterStack(app, 'CodeInterpreter', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

@@ -1,0 +1,61 @@
+// Per-user development environments: long sessions, auto-resume, package registries only.
+// In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
+import * as path from 'path';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import {
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+} from '../../src';
+
+export class DevEnvironmentStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    const image = new MicrovmImage(this, 'Workspace', {
+      code: ImageCode.fromDirectory(path.join(__dirname, 'workspace')),
+      description: 'code-server workspace, one MicroVM per developer',
+      memory: MicrovmMemory.GIB_4,
+      hooks: {
+        port: 9000,
+        ready: Hook.enabled(Duration.minutes(5)),
+        run: Hook.enabled(Duration.seconds(10)),
+        resume: Hook.enabled(Duration.seconds(10)),
+      },
+    });
+
+    // internet egress only to package registries and GitHub, enforced by AWS Network Firewall.
+    const network = new MicrovmNetwork(this, 'Registries', {
+      allowedDomains: ['registry.npmjs.org', 'pypi.org', 'files.pythonhosted.org', 'github.com', '*.github.com', '*.githubusercontent.com'],
+    });
+
+    const orchestrator = new MicrovmOrchestrator(this, 'Workspaces', {
+      image,
+      egress: Egress.network(network),
+      ingress: [Ingress.http()],
+      appPorts: [8080],
+      tokenTtl: Duration.minutes(15),
+      // a developer who steps away is suspended (memory kept), and resumed by their next request.
+      idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(30), { terminateAfter: Duration.hours(4), autoResume: true }),
+      maxSessionDuration: Duration.hours(8),
+      maxSessionsPerOwner: 1,
+    });
+
+    const portal = new iam.Role(this, 'DeveloperPortal', { assumedBy: new iam.AccountRootPrincipal() });
+    orchestrator.grantSessions(portal);
+
+    new CfnOutput(this, 'SessionApiUrl', { value: orchestrator.url });
+  }
+}
+
+export function buildApp(app: App = new App()): App {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new MicrovmChecks(app));
+  new DevEnvironmentStack(app, 'DevEnvironment', {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

@@ -1,0 +1,90 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ciRunner from '../../examples/ci-runner/app';
+import * as codeInterpreter from '../../examples/code-interpreter/app';
+import * as devEnvironment from '../../examples/dev-environment/app';
+
+// each example synthesizes with AwsSolutionsChecks and MicrovmChecks registered, exactly as `cdk synth` runs it:
+// an unacknowledged ERROR from either pack makes app.synth() throw.
+function synth(build: (app: App) => App) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-'));
+  const app = build(new App({ outdir, stackTraces: false }));
+  const assembly = app.synth();
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  const stack = assembly.stacks[0];
+  return { template: Template.fromJSON(stack.template), report, outdir };
+}
+
+function pluginNames(report: any): string[] {
+  return (report.pluginReports ?? []).map((p: any) => p.pluginName).sort();
+}
+
+function errors(report: any): string[] {
+  return (report.pluginReports ?? []).flatMap((p: any) => (p.violations ?? [])
+    .filter((v: any) => v.severity === 'error')
+    .map((v: any) => v.ruleName));
+}
+
+describe('examples', () => {
+  test('code-interpreter: isolated egress, app-port tokens, both nag packs clean', () => {
+    const { template, report } = synth(codeInterpreter.buildApp);
+    expect(pluginNames(report)).toEqual(expect.arrayContaining(['AwsSolutions', 'MicrovmChecks']));
+    expect(errors(report)).toEqual([]);
+    template.resourceCountIs('AWS::Lambda::MicrovmImage', 1);
+    template.resourceCountIs('AWS::Lambda::NetworkConnector', 1);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::Lambda::MicrovmImage', {
+      Hooks: Match.objectLike({ Port: 9000 }),
+      Resources: [{ MinimumMemoryInMiB: 1024 }],
+    });
+  });
+
+  test('dev-environment: a domain allowlist behind Network Firewall and NAT', () => {
+    const { template, report } = synth(devEnvironment.buildApp);
+    expect(errors(report)).toEqual([]);
+    template.resourceCountIs('AWS::NetworkFirewall::Firewall', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.hasResourceProperties('AWS::NetworkFirewall::RuleGroup', {
+      RuleGroup: Match.objectLike({
+        RulesSource: { RulesSourceList: Match.objectLike({ GeneratedRulesType: 'ALLOWLIST', Targets: Match.arrayWith(['pypi.org', '.github.com']) }) },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::MicrovmImage', { Resources: [{ MinimumMemoryInMiB: 4096 }] });
+  });
+
+  test('ci-runner: no ingress, no idle policy, S3 only', () => {
+    const { template, report } = synth(ciRunner.buildApp);
+    expect(errors(report)).toEqual([]);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ 'cdk-lambda-microvms:run-configuration': Match.anyValue() }),
+    });
+    const config = Object.values<any>(functions)[0].Metadata['cdk-lambda-microvms:run-configuration'];
+    expect(config.idlePolicy).toBeUndefined();
+    expect(config.maximumDurationSeconds).toBe(1800);
+    expect(JSON.stringify(config.ingressNetworkConnectors)).toContain('NO_INGRESS');
+  });
+});
+
+describe('the Python code-interpreter example', () => {
+  const tsSource = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'code-interpreter', 'app.ts'), 'utf8');
+  const pySource = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'python', 'code-interpreter', 'app.py'), 'utf8');
+
+  // comments and strings aside, the two apps must configure the same things with the same numbers.
+  const code = (source: string) => source.split('\n').filter((l) => !/^\s*(\/\/|#)/.test(l)).join('\n');
+  const numbers = (source: string) => (code(source).match(/\b\d+\b/g) ?? []).filter((n) => n !== '123456789012').sort();
+  const library = /\b(Egress|Hook|IdlePolicy|ImageCode|Ingress|MicrovmChecks|MicrovmImage|MicrovmMemory|MicrovmNetwork|MicrovmOrchestrator|Duration)\.?(\w*)/g;
+  const calls = (source: string) => [...new Set([...code(source).matchAll(library)]
+    .map((m) => `${m[1]}.${m[2].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}`))].sort();
+
+  test('uses the same constructs, factories and values as the TypeScript app', () => {
+    expect(calls(pySource)).toEqual(calls(tsSource));
+    expect(numbers(pySource)).toEqual(numbers(tsSource));
+  });
+});
