@@ -1,0 +1,16 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { MicrovmNetwork } from '../../src/network';
+const app = new App({ context: { 'aws:cdk:disable-creation-stack-traces': true } });
+const s = new Stack(app, 'S');
+new MicrovmNetwork(s, 'Iso');
+new MicrovmNetwork(s, 'Allow', { allowedDomains: ['pypi.org', '*.github.com'] });
+const v = (new AwsSolutionsChecks(s) as any).validateScope(s).violations;
+for (const x of v) console.log(x.ruleName, x.violatingResources.map((r: any) => r.constructPath).join(','));
+import { aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
+const s3 = new Stack(app, 'S3');
+const sg = new ec2.SecurityGroup(s3, 'Sg', { vpc: new ec2.Vpc(s3, 'V') });
+sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.allTraffic());
+new iam.Role(s3, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+const v3 = (new AwsSolutionsChecks(s3) as any).validateScope(s3);
+console.log(JSON.stringify(v3).slice(0, 1500));
