@@ -58,6 +58,25 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(typecheck);
 
+// the README's main job: synthesize every example with both nag packs, then a session demo on the emulator.
+const demo = project.addTask('demo', {
+  description: 'cdk synth every example with AwsSolutionsChecks + MicrovmChecks, then drive the session API locally',
+});
+demo.spawn(project.tasks.tryFind('bundle')!);
+demo.exec('ts-node --transpile-only scripts/demo.ts');
+
+project.addTask('local', {
+  description: 'run the MicroVM emulator, an in-memory DynamoDB and the orchestrator handler on localhost',
+  exec: 'ts-node --transpile-only src/local/dev-server.ts',
+  receiveArgs: true,
+});
+
+project.addTask('bench', {
+  description: 'run the benchmarks in bench/ and write bench/results.json',
+  exec: 'ts-node --transpile-only -P test/tsconfig.json bench/run.ts',
+  receiveArgs: true,
+});
+
 // offline python packaging: pacmak would pip-install its pins from PyPI.
 const pyTask = project.tasks.tryFind('package:python')!;
 pyTask.reset('jsii-pacmak -v --target python --code-only --outdir dist/.pysrc');
