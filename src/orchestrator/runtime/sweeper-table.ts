@@ -1,3 +1,5 @@
+// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
+/* eslint-disable import/no-extraneous-dependencies */
 import {
   DeleteCommand,
   DynamoDBDocumentClient,

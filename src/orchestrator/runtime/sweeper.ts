@@ -1,4 +1,8 @@
+// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
+/* eslint-disable import/no-extraneous-dependencies */
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import {
   GetMicrovmCommand,
   LambdaMicrovmsClient,
@@ -7,8 +11,6 @@ import {
   TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BackoffOptions,
   Clock,
@@ -135,7 +137,10 @@ interface Run {
   /** VMs started at or after this may belong to a launch still in flight. */
   readonly launchesSince: number;
   readonly seen: Set<string>;
-  readonly startNow: number;
+  readonly table: SweeperTable;
+  readonly retry: RetryContext;
+  /** Milliseconds left before the run's deadline. */
+  readonly remainingMs: () => number;
 }
 
 /**
@@ -199,10 +204,10 @@ export class Sweeper {
       } else {
         report.tablePages = snapshot.pages;
         report.sessionsScanned = snapshot.sessions.length;
-        const run = this.newRun(report, snapshot);
-        await this.sweepList(run, table, retry, remainingMs);
-        await this.sweepRows(run, table, retry, remainingMs);
-        await this.sweepSuspects(run, table);
+        const run = this.newRun(report, snapshot, table, retry, remainingMs);
+        await this.sweepList(run);
+        await this.sweepRows(run);
+        await this.sweepSuspects(run);
       }
     } catch (err) {
       report.errors++;
@@ -213,7 +218,13 @@ export class Sweeper {
     return report;
   }
 
-  private newRun(report: MutableReport, snapshot: TableSnapshot): Run {
+  private newRun(
+    report: MutableReport,
+    snapshot: TableSnapshot,
+    table: SweeperTable,
+    retry: RetryContext,
+    remainingMs: () => number,
+  ): Run {
     const now = this.now();
     const byVm = new Map<string, SessionRow[]>();
     let launchesSince = Number.POSITIVE_INFINITY;
@@ -228,11 +239,11 @@ export class Sweeper {
         launchesSince = Math.min(launchesSince, Number.isFinite(since) ? since - LAUNCH_SKEW_MS : Number.NEGATIVE_INFINITY);
       }
     }
-    return { report, snapshot, byVm, launchesSince, seen: new Set(), startNow: now };
+    return { report, snapshot, byVm, launchesSince, seen: new Set(), table, retry, remainingMs };
   }
 
-  private async sweepList(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number): Promise<void> {
-    const { report } = run;
+  private async sweepList(run: Run): Promise<void> {
+    const { report, retry, remainingMs } = run;
     let nextToken: string | undefined;
     do {
       if (report.listPages >= this.maxListPages) {
@@ -255,21 +266,22 @@ export class Sweeper {
         const state = vm.state ?? 'UNKNOWN';
         report.vmsSeen[state] = (report.vmsSeen[state] ?? 0) + 1;
       }
-      await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, table, retry, remainingMs, vm)));
+      await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, vm)));
       nextToken = page.nextToken ?? undefined;
     } while (nextToken);
     report.listComplete = !nextToken && report.stoppedBy === undefined;
     report.remaining.listUnfinished = !report.listComplete;
   }
 
-  private async handleVm(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, vm: MicrovmItem): Promise<void> {
+  private async handleVm(run: Run, vm: MicrovmItem): Promise<void> {
+    const { table } = run;
     const id = vm.microvmId!;
     const owners = run.byVm.get(id) ?? [];
     const suspect = run.snapshot.suspects.get(id);
     const now = this.now();
     if (vm.state === 'TERMINATED') {
       for (const row of owners) {
-        await this.repairRow(run, table, row, now);
+        await this.repairRow(run, row, now);
       }
       if (suspect && await table.deleteSuspect(id)) {
         run.report.suspectsCleared++;
@@ -289,7 +301,7 @@ export class Sweeper {
           continue;
         }
         if (this.isPastEnd(row, vm, now) || row.status === 'ENDING') {
-          await this.endSession(run, table, retry, remainingMs, row, now);
+          await this.endSession(run, row, now);
         }
       }
       return;
@@ -316,11 +328,12 @@ export class Sweeper {
       // seen by a sweep too recent to count as a second, independent sighting.
       return;
     }
-    await this.terminateOrphan(run, table, retry, remainingMs, suspect, now);
+    await this.terminateOrphan(run, suspect, now);
   }
 
-  private async terminateOrphan(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, suspect: SuspectRow, now: number): Promise<void> {
-    if (!this.mayTerminate(run, remainingMs)) {
+  private async terminateOrphan(run: Run, suspect: SuspectRow, now: number): Promise<void> {
+    const { table } = run;
+    if (!this.mayTerminate(run)) {
       return;
     }
     if (!await table.claimSuspect(suspect, run.report.runId, now, now - CLAIM_TIMEOUT_MS)) {
@@ -328,7 +341,7 @@ export class Sweeper {
     }
     let done = false;
     try {
-      done = await this.terminate(run, retry, suspect.microvmId);
+      done = await this.terminate(run, suspect.microvmId);
     } finally {
       await table.releaseSuspect(suspect.microvmId, run.report.runId, done ? new Date(this.now()).toISOString() : undefined);
     }
@@ -338,23 +351,23 @@ export class Sweeper {
     }
   }
 
-  private async endSession(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number, row: SessionRow, now: number): Promise<void> {
-    if (!this.mayTerminate(run, remainingMs)) {
+  private async endSession(run: Run, row: SessionRow, now: number): Promise<void> {
+    if (!this.mayTerminate(run)) {
       return;
     }
     const nowIso = new Date(now).toISOString();
-    if (!await table.claimSessionVm(row, nowIso, new Date(now - CLAIM_TIMEOUT_MS).toISOString())) {
+    if (!await run.table.claimSessionVm(row, nowIso, new Date(now - CLAIM_TIMEOUT_MS).toISOString())) {
       return;
     }
-    if (await this.terminate(run, retry, row.microvmId!)) {
+    if (await this.terminate(run, row.microvmId!)) {
       run.report.sessionsEnded++;
       this.options.logger.info('ended session', { microvmId: row.microvmId, status: row.status, expiresAt: row.expiresAt });
     }
   }
 
   /** Checks the budget and reserves one termination; false (and counted as left over) when none is left. */
-  private mayTerminate(run: Run, remainingMs: () => number): boolean {
-    if (run.report.terminateCalls >= this.maxTerminations || remainingMs() <= 0) {
+  private mayTerminate(run: Run): boolean {
+    if (run.report.terminateCalls >= this.maxTerminations || run.remainingMs() <= 0) {
       run.report.remaining.terminations++;
       return false;
     }
@@ -363,9 +376,10 @@ export class Sweeper {
   }
 
   /** True when this call terminated the VM; false when it was already gone or going. */
-  private async terminate(run: Run, retry: RetryContext, microvmId: string): Promise<boolean> {
+  private async terminate(run: Run, microvmId: string): Promise<boolean> {
     try {
-      await withRetries(retry, () => this.options.microvms.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId })), this.terminateLimiter);
+      const command = new TerminateMicrovmCommand({ microvmIdentifier: microvmId });
+      await withRetries(run.retry, () => this.options.microvms.send(command), this.terminateLimiter);
       return true;
     } catch (err) {
       const name = errorName(err);
@@ -379,7 +393,8 @@ export class Sweeper {
   }
 
   /** Marks (or, for an ENDING session, deletes) a row whose VM is gone. */
-  private async repairRow(run: Run, table: SweeperTable, row: SessionRow, now: number): Promise<void> {
+  private async repairRow(run: Run, row: SessionRow, now: number): Promise<void> {
+    const { table } = run;
     if (this.hasLiveLease(row, now)) {
       return;
     }
@@ -399,24 +414,24 @@ export class Sweeper {
    * Rows whose VM was not in the list (only trusted after a complete pass: GetMicrovm confirms before any
    * repair, since the list is eventually consistent), and launches that died without a VM.
    */
-  private async sweepRows(run: Run, table: SweeperTable, retry: RetryContext, remainingMs: () => number): Promise<void> {
+  private async sweepRows(run: Run): Promise<void> {
     const now = this.now();
     const missing = run.report.listComplete
       ? run.snapshot.sessions.filter((row) => row.microvmId && !run.seen.has(row.microvmId)
         && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !this.hasLiveLease(row, now))
       : [];
-    const deadLaunches = run.snapshot.sessions.filter((row) => !row.microvmId && row.status === 'LAUNCHING' && this.isDeadLaunch(row, now));
+    const deadLaunches = run.snapshot.sessions.filter((row) => this.isDeadLaunch(row, now));
     await forEachLimit(missing, this.concurrency, (row) => this.guard(run.report, async () => {
-      if (remainingMs() <= 0) {
+      if (run.remainingMs() <= 0) {
         run.report.remaining.rowsToCheck++;
         return;
       }
-      if (await this.isGone(retry, row.microvmId!)) {
-        await this.repairRow(run, table, row, now);
+      if (await this.isGone(run, row.microvmId!)) {
+        await this.repairRow(run, row, now);
       }
     }));
     await forEachLimit(deadLaunches, this.concurrency, (row) => this.guard(run.report, async () => {
-      if (await table.deleteRow(row)) {
+      if (await run.table.deleteRow(row)) {
         run.report.rowsRepaired++;
         this.options.logger.info('removed a launch that expired without a VM', { status: row.status });
       }
@@ -424,21 +439,22 @@ export class Sweeper {
   }
 
   /** Suspects whose VM left the list altogether (only known after a complete pass). */
-  private async sweepSuspects(run: Run, table: SweeperTable): Promise<void> {
+  private async sweepSuspects(run: Run): Promise<void> {
     if (!run.report.listComplete) {
       return;
     }
     const gone = [...run.snapshot.suspects.keys()].filter((id) => !run.seen.has(id));
     await forEachLimit(gone, this.concurrency, (id) => this.guard(run.report, async () => {
-      if (await table.deleteSuspect(id)) {
+      if (await run.table.deleteSuspect(id)) {
         run.report.suspectsCleared++;
       }
     }));
   }
 
-  private async isGone(retry: RetryContext, microvmId: string): Promise<boolean> {
+  private async isGone(run: Run, microvmId: string): Promise<boolean> {
     try {
-      const vm = await withRetries(retry, () => this.options.microvms.send(new GetMicrovmCommand({ microvmIdentifier: microvmId })), this.getLimiter);
+      const command = new GetMicrovmCommand({ microvmIdentifier: microvmId });
+      const vm = await withRetries(run.retry, () => this.options.microvms.send(command), this.getLimiter);
       return vm.state === 'TERMINATED';
     } catch (err) {
       if (errorName(err) === 'ResourceNotFoundException') {

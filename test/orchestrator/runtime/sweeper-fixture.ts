@@ -1,8 +1,8 @@
-import { LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { clientTokenFor, createSessionsTable, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';

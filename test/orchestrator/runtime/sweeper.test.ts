@@ -1,6 +1,5 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   Fixture,
   GRACE_SECONDS,
@@ -16,6 +15,7 @@ import {
   suspects,
   terminations,
 } from './sweeper-fixture';
+import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
 
 const MINUTE = 60_000;
 
@@ -382,7 +382,11 @@ describe('faults', () => {
     for (const id of owned.slice(0, 3)) {
       fx.emulator.terminateExternally(id);
     }
-    fx.emulator.setFaults({ throttleRate: 0.2, errorRate: 0.2, operations: { TerminateMicrovm: { throttleRate: 0.2, errorRate: 0.2, errorAfterEffectRate: 0.2 } } });
+    fx.emulator.setFaults({
+      throttleRate: 0.2,
+      errorRate: 0.2,
+      operations: { TerminateMicrovm: { throttleRate: 0.2, errorRate: 0.2, errorAfterEffectRate: 0.2 } },
+    });
 
     // WHEN sweeps run every two minutes until nothing is left (SDK retries off: only the sweeper's backoff)
     const reports = [];
