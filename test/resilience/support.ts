@@ -106,7 +106,9 @@ export async function rows(world: World): Promise<Array<Record<string, any>>> {
   const items: Array<Record<string, any>> = [];
   let start: Record<string, any> | undefined;
   do {
-    const out = await world.rig.documentClient.send(new ScanCommand({ TableName: world.rig.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    const out = await world.rig.documentClient.send(new ScanCommand({
+      TableName: world.rig.tableName, ConsistentRead: true, ExclusiveStartKey: start,
+    }));
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
