@@ -6,11 +6,11 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { EmulatorOptions, MicrovmEmulator, startDynalite, LocalDynamo } from '../../../src/local';
 import { ENV } from '../../../src/orchestrator/constants';
 import { OrchestratorConfig, parseConfig } from '../../../src/orchestrator/runtime/config';
 import { SessionApi, SessionApiProps } from '../../../src/orchestrator/runtime/session-api';
 import { createSessionsTable } from '../../../src/orchestrator/runtime/session-table';
-import { EmulatorOptions, MicrovmEmulator, startDynalite, LocalDynamo } from '../../../src/local';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDLOCALTESTING0000', secretAccessKey: 'local-testing-secret' };
 export const ALICE = 'arn:aws:iam::111111111111:user/alice';
@@ -156,7 +156,7 @@ export interface EventOptions {
 /** A Function URL (payload 2.0) event as AWS_IAM auth delivers it. */
 export function event(method: string, path: string, options: EventOptions = {}): APIGatewayProxyEventV2WithIAMAuthorizer {
   const caller = options.caller === undefined ? ALICE : options.caller;
-  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   return {
     version: '2.0',
     routeKey: '$default',
@@ -164,7 +164,7 @@ export function event(method: string, path: string, options: EventOptions = {}):
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     headers: { 'content-type': 'application/json', ...options.headers },
     queryStringParameters: options.query,
-    body,
+    body: payload,
     isBase64Encoded: options.isBase64Encoded ?? false,
     requestContext: {
       accountId: '123456789012',
@@ -179,8 +179,13 @@ export function event(method: string, path: string, options: EventOptions = {}):
       timeEpoch: 0,
       authorizer: caller === null ? undefined : {
         iam: {
-          accessKey: 'AKID', accountId: '111111111111', callerId: 'AIDA', cognitoIdentity: null as any,
-          principalOrgId: null as any, userArn: caller, userId: 'AIDA',
+          accessKey: 'AKID',
+          accountId: '111111111111',
+          callerId: 'AIDA',
+          cognitoIdentity: null as any,
+          principalOrgId: null as any,
+          userArn: caller,
+          userId: 'AIDA',
         },
       },
     } as any,
@@ -193,7 +198,10 @@ export function body(res: APIGatewayProxyStructuredResultV2): any {
 }
 
 /** Sends until the answer is not a retryable 503/429, at most `attempts` times (no sleeps: the rig is local). */
-export async function untilSettled(send: () => Promise<APIGatewayProxyStructuredResultV2>, attempts = 60): Promise<APIGatewayProxyStructuredResultV2> {
+export async function untilSettled(
+  send: () => Promise<APIGatewayProxyStructuredResultV2>,
+  attempts = 60,
+): Promise<APIGatewayProxyStructuredResultV2> {
   let res = await send();
   for (let i = 1; i < attempts && (res.statusCode === 503 || res.statusCode === 429); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 100)));

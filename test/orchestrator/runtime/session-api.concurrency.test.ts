@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionApi } from '../../../src/orchestrator/runtime/session-api';
 import { body, event, Rig, startRig, untilSettled } from './harness';
+import { SessionApi } from '../../../src/orchestrator/runtime/session-api';
 
 let rig: Rig;
 
@@ -17,10 +17,6 @@ afterEach(() => {
   rig.emulator.setFaults({});
   rig.clock.offsetMs = 0;
 });
-
-function vmsOfSession(microvmIds: Set<string>) {
-  return rig.emulator.listVms().filter((vm) => microvmIds.has(vm.microvmId));
-}
 
 describe('one live VM per session', () => {
   test('50 concurrent PUTs for one session create exactly one VM', async () => {

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
-import type { SessionApi } from '../../../src/orchestrator/runtime/session-api';
 import { body, event, Rig, startRig } from './harness';
+import type { SessionApi } from '../../../src/orchestrator/runtime/session-api';
 
 let rig: Rig;
 let api: SessionApi;

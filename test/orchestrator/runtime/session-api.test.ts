@@ -313,7 +313,8 @@ describe('GET, token, suspend, resume, DELETE', () => {
 
   test('PUT resumes a suspended session when the idle policy does not auto-resume', async () => {
     // GIVEN
-    const api = rig.api({ MICROVM_IDLE_POLICY: JSON.stringify({ maxIdleDurationSeconds: 60, suspendedDurationSeconds: 600, autoResumeEnabled: false }) });
+    const idlePolicy = { maxIdleDurationSeconds: 60, suspendedDurationSeconds: 600, autoResumeEnabled: false };
+    const api = rig.api({ MICROVM_IDLE_POLICY: JSON.stringify(idlePolicy) });
     const first = body(await api.handle(event('PUT', '/sessions/sr-2')));
     await api.handle(event('POST', '/sessions/sr-2/suspend'));
     rig.resetCounts();
@@ -348,7 +349,8 @@ describe('GET, token, suspend, resume, DELETE', () => {
 
   test('token, suspend and resume of an unknown session are 404', async () => {
     const api = rig.api();
-    for (const [method, path] of [['GET', '/sessions/nope'], ['POST', '/sessions/nope/token'], ['POST', '/sessions/nope/suspend'], ['POST', '/sessions/nope/resume']]) {
+    const routes = [['GET', '/sessions/nope'], ['POST', '/sessions/nope/token'], ['POST', '/sessions/nope/suspend'], ['POST', '/sessions/nope/resume']];
+    for (const [method, path] of routes) {
       const res = await api.handle(event(method, path));
       expect(res.statusCode).toBe(404);
     }

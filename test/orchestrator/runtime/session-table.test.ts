@@ -1,5 +1,6 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CREDENTIALS } from './harness';
 import { LocalDynamo, startDynalite } from '../../../src/local';
 import {
   clientTokenFor,
@@ -9,7 +10,6 @@ import {
   SessionStore,
   sha256Hex,
 } from '../../../src/orchestrator/runtime/session-table';
-import { CREDENTIALS } from './harness';
 
 let dynamo: LocalDynamo;
 let client: DynamoDBClient;
