@@ -1,4 +1,47 @@
-// placeholder entry point, replaced by the sweeper handler (issue 5).
-export const handler = async (): Promise<never> => {
-  throw new Error('the sweeper handler is not built yet');
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
+import { ConfigError } from './runtime/config';
+import { SweepReport, Sweeper, SweeperConfig } from './runtime/sweeper';
+import { DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig } from './runtime/sweeper-config';
+
+// default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
+const microvms = new LambdaMicrovmsClient({});
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+const serviceName = process.env[ENV.SERVICE_NAME] || 'microvm-orchestrator';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, serviceName });
+
+let config: Omit<SweeperConfig, 'budget'> | undefined;
+let configError: string | undefined;
+try {
+  config = parseSweeperConfig(process.env);
+} catch (err) {
+  configError = err instanceof ConfigError ? err.message : 'could not read the sweeper configuration';
+}
+
+/** Scheduled entry point. The event is ignored: the service's list and the table are the whole input. */
+export const handler = async (_event: unknown, context?: Context): Promise<SweepReport> => {
+  if (context) logger.addContext(context);
+  if (!config) {
+    logger.error('sweeper misconfigured', { reason: configError });
+    metrics.addMetric('SweepErrors', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    // fail the invocation too, so the function's Errors metric shows it.
+    throw new Error(`sweeper misconfigured: ${configError}`);
+  }
+  const remainingMs = context?.getRemainingTimeInMillis() ?? 60_000;
+  const sweeper = new Sweeper({
+    microvms,
+    documentClient,
+    config: { ...config, budget: { ...DEFAULT_SWEEPER_BUDGET, deadlineMs: deadlineFor(remainingMs) } },
+    logger,
+    metrics,
+  });
+  return sweeper.run();
 };

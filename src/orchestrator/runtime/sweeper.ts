@@ -11,6 +11,7 @@ import {
   TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SessionStore } from './session-table';
 import {
   BackoffOptions,
   Clock,
@@ -59,6 +60,11 @@ export interface SweeperConfig {
   readonly confirmAfterSeconds?: number;
   /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
   readonly concurrency?: number;
+  /**
+   * The session API counts rows against `maxSessions` (a counter in `#meta`): a row the sweeper deletes gives
+   * its slot back. Default false.
+   */
+  readonly releaseAdmissionSlots?: boolean;
 }
 
 export interface SweeperOptions {
@@ -400,7 +406,7 @@ export class Sweeper {
     }
     let repaired = false;
     if (row.status === 'ENDING') {
-      repaired = await table.deleteRow(row);
+      repaired = await this.deleteRow(run, row);
     } else if (row.vmState !== 'TERMINATED') {
       repaired = await table.markTerminated(row, new Date(now).toISOString());
     }
@@ -431,7 +437,7 @@ export class Sweeper {
       }
     }));
     await forEachLimit(deadLaunches, this.concurrency, (row) => this.guard(run.report, async () => {
-      if (await run.table.deleteRow(row)) {
+      if (await this.deleteRow(run, row)) {
         run.report.rowsRepaired++;
         this.options.logger.info('removed a launch that expired without a VM', { status: row.status });
       }
@@ -449,6 +455,16 @@ export class Sweeper {
         run.report.suspectsCleared++;
       }
     }));
+  }
+
+  private async deleteRow(run: Run, row: SessionRow): Promise<boolean> {
+    if (!await run.table.deleteRow(row)) {
+      return false;
+    }
+    if (this.options.config.releaseAdmissionSlots) {
+      await withRetries(run.retry, () => new SessionStore(this.options.documentClient, this.options.config.tableName).releaseSlot());
+    }
+    return true;
   }
 
   private async isGone(run: Run, microvmId: string): Promise<boolean> {
