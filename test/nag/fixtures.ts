@@ -14,9 +14,16 @@ import { RUN_CONFIGURATION_METADATA_KEY } from '../../src/shared/metadata';
 export const ACCOUNT = '123456789012';
 export const INTERNET_EGRESS = 'arn:aws:lambda:us-east-1:aws:network-connector:aws-network-connector:INTERNET_EGRESS';
 
-export function newStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Stack', { env: { account: ACCOUNT, region: 'us-east-1' } });
+/**
+ * An app for these tests: no bundling, and no built-in CloudFormation schema validation at synth (not what
+ * these tests check, and it costs seconds per synth).
+ */
+export function newApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+}
+
+export function newStack(app: App = newApp(), id = 'Stack'): Stack {
+  return new Stack(app, id, { env: { account: ACCOUNT, region: 'us-east-1' } });
 }
 
 /** A closed security group: CDK's placeholder rule that matches no traffic. */

@@ -1,6 +1,6 @@
-import { App, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
 import { NagMessageLevel } from 'cdk-nag';
-import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, newStack, runConfigurationFunction, violations } from './fixtures';
+import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, findingsFor, microvmConnector, newApp, newStack, runConfigurationFunction, violations } from './fixtures';
 import { MicrovmChecks } from '../../src';
 import { MICROVM_RULES } from '../../src/nag/rules';
 
@@ -134,7 +134,7 @@ describe('acknowledging findings', () => {
 
   test('fails synth on an unacknowledged ERROR and passes once acknowledged', () => {
     // GIVEN
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = newApp();
     const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
     const image = compliantImage(stack, 'Image', { egressNetworkConnectors: [INTERNET_EGRESS] });
     Validations.of(app).addPlugins(new MicrovmChecks(app));
@@ -143,7 +143,7 @@ describe('acknowledging findings', () => {
     expect(() => app.synth()).toThrow(/MicrovmChecks-EgressInternet/);
 
     // GIVEN a fresh app with the finding acknowledged
-    const app2 = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app2 = newApp();
     const stack2 = new Stack(app2, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
     const image2 = compliantImage(stack2, 'Image', { egressNetworkConnectors: [INTERNET_EGRESS] });
     Validations.of(app2).addPlugins(new MicrovmChecks(app2));
@@ -152,5 +152,69 @@ describe('acknowledging findings', () => {
     // THEN
     expect(() => app2.synth()).not.toThrow();
     expect(image.node.path).toBe(image2.node.path);
+  });
+});
+
+describe('reading CloudFormation, not constructs', () => {
+  test('checks a plain CfnResource of type AWS::Lambda::MicrovmImage (hand-written or imported templates)', () => {
+    // GIVEN
+    const stack = newStack();
+    const raw = new CfnResource(stack, 'Raw', {
+      type: 'AWS::Lambda::MicrovmImage',
+      properties: {
+        Name: 'raw',
+        BaseImageArn: 'arn:aws:lambda:us-east-1:aws:microvm-image:al2023',
+        BuildRoleArn: 'arn:aws:iam::123456789012:role/b',
+        CodeArtifact: { Uri: 's3://b/k.zip' },
+        EgressNetworkConnectors: [INTERNET_EGRESS],
+        Logging: { Disabled: true },
+        EnvironmentVariables: [{ Key: 'LOG_LEVEL', Value: 'debug' }],
+      },
+    });
+
+    // THEN
+    expect(findingsFor(raw)).toEqual([
+      'MicrovmChecks-EgressInternet', 'MicrovmChecks-LoggingDisabled', 'MicrovmChecks-NoCustomerManagedKey',
+    ]);
+  });
+
+  test('does not guess about cross-stack references validated before synthesis prepared them', () => {
+    // GIVEN: the connector lives in another stack of the same app.
+    const app = newApp();
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const network = new Stack(app, 'Network', { env });
+    const connector = microvmConnector(network, closedSecurityGroup(network));
+    const stack = new Stack(app, 'Images', { env });
+    const image = compliantImage(stack, 'Image', { egressNetworkConnectors: [connector.attrArn] });
+
+    // WHEN
+    const before = findingsFor(image);
+    Validations.of(app).addPlugins(new MicrovmChecks(app));
+    app.synth();
+
+    // THEN: no finding before synthesis, and synthesis (which resolves the export) passes the pack too.
+    expect(before).toEqual([]);
+    expect(findingsFor(image)).toEqual([]);
+  });
+
+  test('never throws on malformed properties or metadata', () => {
+    // GIVEN: shapes CloudFormation would reject, written through escape hatches.
+    const stack = newStack();
+    const image = compliantImage(stack);
+    image.addPropertyOverride('EgressNetworkConnectors', 42);
+    image.addPropertyOverride('EnvironmentVariables', 'oops');
+    image.addPropertyOverride('Logging', 'on');
+    image.addPropertyOverride('Hooks', [1]);
+    const fn = runConfigurationFunction(stack, image);
+    fn.addOverride('Metadata.cdk-lambda-microvms:run-configuration', {
+      appPorts: 'all', egressNetworkConnectors: { 'Fn::Weird': [] }, executionRoleArn: 7, idlePolicy: 'none', imageArn: null,
+    });
+
+    // WHEN
+    const descriptions = violations(stack).map((v) => v.description);
+
+    // THEN: every finding is a real one, none is "Rule threw an error".
+    expect(descriptions.length).toBeGreaterThan(0);
+    expect(descriptions.join('\n')).not.toMatch(/Rule threw an error/);
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
-import { App, CfnParameter, Fn, SecretValue, Stack, Validations, aws_s3_assets as s3assets } from 'aws-cdk-lib';
-import { buildContext, compliantImage, newStack, ruleFindings, violations } from './fixtures';
+import { CfnParameter, Fn, SecretValue, Stack, Validations, aws_s3_assets as s3assets } from 'aws-cdk-lib';
+import { buildContext, compliantImage, newApp, newStack, ruleFindings, violations } from './fixtures';
 import { MicrovmChecks } from '../../src';
 
 const RULE = 'SnapshotSecret';
@@ -147,7 +147,7 @@ describe('SnapshotSecret: build context', () => {
 describe('SnapshotSecret never reveals a value', () => {
   test('no finding, description or synth error contains the secret', () => {
     // GIVEN
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = newApp();
     const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
     compliantImage(stack, 'Image', { environmentVariables: env({ DB_PASSWORD: PASSWORD, KEY: ACCESS_KEY_ID, GH: GITHUB_TOKEN }) });
     Validations.of(app).addPlugins(new MicrovmChecks(app, { verbose: true }));

@@ -40,7 +40,7 @@ export function scanBuildContext(root: string): string[] {
   let entries = 0;
   while (pending.length > 0 && entries < MAX_ENTRIES) {
     const directory = pending.pop()!;
-    for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+    for (const entry of readDirectory(directory)) {
       if (++entries > MAX_ENTRIES) break;
       const full = path.join(directory, entry.name);
       const relative = path.relative(root, full).split(path.sep).join('/');
@@ -51,13 +51,27 @@ export function scanBuildContext(root: string): string[] {
       }
     }
   }
-  const dockerfile = path.join(root, 'Dockerfile');
-  if (fs.existsSync(dockerfile) && fs.statSync(dockerfile).size <= MAX_DOCKERFILE_BYTES) {
-    for (const finding of scanDockerfile(fs.readFileSync(dockerfile, 'utf8'))) {
-      findings.push(`Dockerfile::${finding.key}`);
-    }
+  for (const finding of scanDockerfile(readDockerfile(path.join(root, 'Dockerfile')))) {
+    findings.push(`Dockerfile::${finding.key}`);
   }
   return findings.sort();
+}
+
+// an unreadable folder or Dockerfile is skipped: the image construct and the build report those.
+function readDirectory(directory: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(directory, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function readDockerfile(file: string): string {
+  try {
+    return fs.statSync(file).size <= MAX_DOCKERFILE_BYTES ? fs.readFileSync(file, 'utf8') : '';
+  } catch {
+    return '';
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -27,7 +27,7 @@ export function isNetworkConnector(node: CfnResource): boolean {
  * `addOverride('Metadata...')` is seen), or `undefined` when the resource carries none.
  */
 export function runConfiguration(node: CfnResource): Record<string, unknown> | undefined {
-  const value = render(node).metadata[RUN_CONFIGURATION_METADATA_KEY];
+  const value = render(node)?.metadata[RUN_CONFIGURATION_METADATA_KEY];
   return isObject(value) ? value : undefined;
 }
 

@@ -24,9 +24,10 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Renders `node` through its stack. `_toCloudFormation` is what the stack itself uses to write the template, so
  * `addPropertyOverride`/`addOverride` escape hatches are seen; without it (or if rendering fails) the L1's own
- * properties are used.
+ * properties are used. `undefined` when neither resolves (a cross-stack reference checked before synthesis
+ * prepared it): rules then skip the resource rather than guess.
  */
-export function render(node: CfnResource): RenderedResource {
+export function render(node: CfnResource): RenderedResource | undefined {
   const stack = Stack.of(node);
   const toCloudFormation = (node as unknown as { _toCloudFormation?: () => unknown })._toCloudFormation;
   if (typeof toCloudFormation === 'function') {
@@ -45,7 +46,8 @@ export function render(node: CfnResource): RenderedResource {
     }
   }
   const properties = safeResolve(node, (node as unknown as { cfnProperties?: unknown }).cfnProperties);
-  return { type: node.cfnResourceType, properties: isObject(properties) ? properties : {}, metadata: {} };
+  if (!isObject(properties)) return undefined;
+  return { type: node.cfnResourceType, properties, metadata: {} };
 }
 
 /** `Stack.of(node).resolve(value)`, or `undefined` when the value cannot be resolved outside synthesis. */

@@ -16,7 +16,9 @@ export const AllOsCapabilities: MicrovmRule = {
     + 'monitoring). Leave AdditionalOsCapabilities empty unless the workload needs them, and acknowledge with a reason.',
   check: (node: CfnResource): NagRuleResult => {
     if (!isMicrovmImage(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const all = listCandidates(node, render(node).properties.AdditionalOsCapabilities)
+    const image = render(node);
+    if (!image) return NagRuleCompliance.NOT_APPLICABLE;
+    const all = listCandidates(node, image.properties.AdditionalOsCapabilities)
       .some((entries) => entries.some((e) => stringCandidates(node, e).some((c) => c.toUpperCase() === 'ALL')));
     return all ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
   },

@@ -20,7 +20,9 @@ export const EgressInternet: MicrovmRule = {
     + 'internet is intended (e.g. a trusted image build that pulls from registries), acknowledge with a reason.',
   check: (node: CfnResource): NagRuleResult => {
     if (isMicrovmImage(node)) {
-      return internetEgress(node, render(node).properties.EgressNetworkConnectors)
+      const image = render(node);
+      if (!image) return NagRuleCompliance.NOT_APPLICABLE;
+      return internetEgress(node, image.properties.EgressNetworkConnectors)
         ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
     }
     const config = runConfiguration(node);

@@ -27,7 +27,7 @@ export const EgressOpenSecurityGroup: MicrovmRule = {
     + 'group no outbound rules (CDK: allowAllOutbound: false) and open only the destinations and ports needed.',
   check: (node: CfnResource): NagRuleResult => {
     if (!isNetworkConnector(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const configuration = render(node).properties.Configuration;
+    const configuration = render(node)?.properties.Configuration;
     const vpc = isObject(configuration) ? configuration.VpcEgressConfiguration : undefined;
     if (!isObject(vpc) || !forMicrovms(node, vpc.AssociatedComputeResourceTypes)) return NagRuleCompliance.NOT_APPLICABLE;
     const groups = listCandidates(node, vpc.SecurityGroupIds).flat()
@@ -49,14 +49,16 @@ function isSecurityGroup(node: CfnResource): boolean {
 }
 
 function isOpenGroup(group: CfnResource): boolean {
-  const inline = render(group).properties.SecurityGroupEgress;
+  const rendered = render(group);
+  if (!rendered) return false;
+  const inline = rendered.properties.SecurityGroupEgress;
   if (inline === undefined) return true;
   const alternatives = listCandidates(group, inline);
   if (alternatives.some((rules) => rules.length === 0)) return true;
   if (alternatives.some((rules) => rules.some((rule) => isObject(rule) && isOpenRule(group, rule)))) return true;
   const groupId = Stack.of(group).resolve(group.logicalId);
   return resourcesOfType(group, SECURITY_GROUP_EGRESS_TYPE)
-    .map((egress) => render(egress).properties)
+    .map((egress) => render(egress)?.properties ?? {})
     .some((rule) => referenceTarget(rule.GroupId) === groupId && isOpenRule(group, rule));
 }
 

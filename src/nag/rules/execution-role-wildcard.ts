@@ -55,14 +55,14 @@ function executionRoles(node: CfnResource, config: Record<string, unknown>): Cfn
     const name = /:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
     if (!name || name.includes(UNKNOWN)) continue;
     for (const role of resourcesOfType(node, ROLE_TYPE)) {
-      if (render(role).properties.RoleName === name) roles.set(role.node.path, role);
+      if (render(role)?.properties.RoleName === name) roles.set(role.node.path, role);
     }
   }
   return [...roles.values()];
 }
 
 function trustsLambda(role: CfnResource): boolean {
-  const document = render(role).properties.AssumeRolePolicyDocument;
+  const document = render(role)?.properties.AssumeRolePolicyDocument;
   return statements(document).some((s) => {
     const principal = s.Principal;
     const services = isObject(principal) ? [principal.Service].flat() : [];
@@ -72,14 +72,15 @@ function trustsLambda(role: CfnResource): boolean {
 
 function hasWildcard(role: CfnResource): boolean {
   const roleId = role.stack.resolve(role.logicalId);
-  const properties = render(role).properties;
+  const properties = render(role)?.properties;
+  if (!properties) return false;
   const documents: unknown[] = [];
   for (const policy of [properties.Policies].flat()) {
     if (isObject(policy)) documents.push(policy.PolicyDocument);
   }
   for (const type of POLICY_TYPES) {
     for (const policy of resourcesOfType(role, type)) {
-      const policyProperties = render(policy).properties;
+      const policyProperties = render(policy)?.properties ?? {};
       const attached = [policyProperties.Roles].flat().some((r) => referenceTarget(r) === roleId || r === properties.RoleName);
       const managedId = policy.stack.resolve(policy.logicalId);
       const referenced = [properties.ManagedPolicyArns].flat().some((arn) => referenceTarget(arn) === managedId);

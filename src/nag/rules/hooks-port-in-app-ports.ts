@@ -23,7 +23,7 @@ export const HooksPortInAppPorts: MicrovmRule = {
     const hooksPorts = [asNumber(config.hooksPort)];
     const image = referencedResource(node, config.imageArn);
     if (image && isMicrovmImage(image)) {
-      const hooks = render(image).properties.Hooks;
+      const hooks = render(image)?.properties.Hooks;
       if (isObject(hooks)) hooksPorts.push(asNumber(hooks.Port));
     }
     return hooksPorts.some((p) => p !== undefined && appPorts.includes(p))

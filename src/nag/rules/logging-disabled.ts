@@ -16,7 +16,9 @@ export const LoggingDisabled: MicrovmRule = {
     + 'encryption you control. Set Logging.CloudWatch.LogGroup to a log group you own with a retention period.',
   check: (node: CfnResource): NagRuleResult => {
     if (!isMicrovmImage(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const logging = render(node).properties.Logging;
+    const image = render(node);
+    if (!image) return NagRuleCompliance.NOT_APPLICABLE;
+    const logging = image.properties.Logging;
     if (!isObject(logging)) return NagRuleCompliance.NON_COMPLIANT;
     if (logging.Disabled === true || logging.Disabled === 'true') return NagRuleCompliance.NON_COMPLIANT;
     const cloudWatch = logging.CloudWatch;

@@ -16,7 +16,9 @@ export const NoCustomerManagedKey: MicrovmRule = {
     + '(MicrovmImage `encryptionKey`), or acknowledge when a service-owned key meets your requirements.',
   check: (node: CfnResource): NagRuleResult => {
     if (!isMicrovmImage(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const key = render(node).properties.KmsKeyIdentifier;
+    const image = render(node);
+    if (!image) return NagRuleCompliance.NOT_APPLICABLE;
+    const key = image.properties.KmsKeyIdentifier;
     return key === undefined || key === null || key === '' ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
   },
 };

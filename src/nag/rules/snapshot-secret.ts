@@ -24,7 +24,8 @@ export const SnapshotSecret: MicrovmRule = {
     + 'keep secret files out of the build context, and pass build secrets as ARGs without defaults.',
   check: (node: CfnResource): NagRuleResult => {
     if (!isMicrovmImage(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const properties = render(node).properties;
+    const properties = render(node)?.properties;
+    if (!properties) return NagRuleCompliance.NOT_APPLICABLE;
     const findings = new Set<string>();
     for (const [key, value] of environmentEntries(node, properties.EnvironmentVariables)) {
       if (isSecretEntry(node, key, value)) findings.add(`EnvironmentVariables::${key}`);
