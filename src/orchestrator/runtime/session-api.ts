@@ -146,7 +146,7 @@ export class SessionApi {
         row = await this.store.get(caller.owner, id);
         continue;
       }
-      if (row.status === 'ACTIVE' && !this.isExpired(row)) {
+      if (row.status === 'ACTIVE' && !this.isExpired(row) && !GONE_STATES.includes(row.vmState ?? '')) {
         const live = await this.liveToken(row, ports);
         if (live) return live;
       }

@@ -182,6 +182,78 @@ describe('PUT /sessions/{id}', () => {
   });
 });
 
+describe('lifetime and service failures', () => {
+  test('a SUSPENDED session with auto-resume is still live: the warm PUT returns it without resuming', async () => {
+    // GIVEN
+    const api = rig.api();
+    const first = body(await api.handle(event('PUT', '/sessions/auto-1')));
+    await api.handle(event('POST', '/sessions/auto-1/suspend'));
+    rig.resetCounts();
+
+    // WHEN
+    const res = await api.handle(event('PUT', '/sessions/auto-1'));
+
+    // THEN
+    expect(res.statusCode).toBe(200);
+    expect(body(res).microvmId).toBe(first.microvmId);
+    expect(body(res).state).toBe('SUSPENDING');
+    expect(rig.emulator.callCounts()).toEqual({ CreateMicrovmAuthToken: 1 });
+  });
+
+  test('persistent InsufficientCapacity is a 503 with Retry-After, and the session recovers', async () => {
+    // GIVEN
+    const api = rig.api();
+    rig.emulator.setFaults({ operations: { RunMicrovm: { capacityErrorRate: 1 } } });
+
+    // WHEN
+    const failed = await api.handle(event('PUT', '/sessions/capacity-1'));
+    rig.emulator.setFaults({});
+    const recovered = await api.handle(event('PUT', '/sessions/capacity-1'));
+
+    // THEN
+    expect(failed.statusCode).toBe(503);
+    expect(body(failed).error.code).toBe('UpstreamUnavailable');
+    expect(Number(failed.headers!['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(recovered.statusCode).toBe(201);
+    expect(rig.metricsSeen).toContain('UpstreamErrors');
+  });
+
+  test('a quota rejection on relaunch is a 429 and leaves the session relaunchable', async () => {
+    // GIVEN
+    const api = rig.api();
+    const first = body(await api.handle(event('PUT', '/sessions/quota-2')));
+    rig.emulator.terminateExternally(first.microvmId);
+    rig.emulator.setMemoryQuotaMiB(0);
+
+    // WHEN
+    const rejected = await api.handle(event('PUT', '/sessions/quota-2'));
+    rig.emulator.setMemoryQuotaMiB(400 * 1024);
+    const relaunched = await api.handle(event('PUT', '/sessions/quota-2'));
+
+    // THEN
+    expect(rejected.statusCode).toBe(429);
+    expect(relaunched.statusCode).toBe(201);
+    expect(body(relaunched).microvmId).not.toBe(first.microvmId);
+    const row = (await rig.tableItems()).find((item: any) => item.sessionId.S === 'quota-2') as any;
+    expect(row.generation.N).toBe('2');
+  });
+
+  test('token, suspend and resume of a session past its lifetime are 409', async () => {
+    // GIVEN
+    const api = rig.api({ MICROVM_MAX_DURATION_SECONDS: '60' });
+    await api.handle(event('PUT', '/sessions/old-1'));
+    rig.clock.offsetMs += 120_000;
+
+    // WHEN
+    const answers = await Promise.all(['token', 'suspend', 'resume'].map((action) => api.handle(event('POST', `/sessions/old-1/${action}`))));
+    rig.clock.offsetMs = 0;
+
+    // THEN
+    expect(answers.map((r) => r.statusCode)).toEqual([409, 409, 409]);
+    expect(body(answers[0]).error.code).toBe('SessionExpired');
+  });
+});
+
 describe('admission limits', () => {
   test('maxSessionsPerOwner answers 429 and creates nothing', async () => {
     // GIVEN
