@@ -4,6 +4,7 @@ import {
   aws_networkfirewall as networkfirewall,
   Fn,
   Names,
+  RemovalPolicy,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { domainListCapacity } from './domain-allowlist';
@@ -25,6 +26,7 @@ export interface DomainFirewallProps {
   /** Network Firewall domain list targets (already validated and translated). */
   readonly targets: string[];
   readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -80,7 +82,7 @@ export class DomainFirewall extends Construct {
       },
     });
 
-    this.logGroup = new logs.LogGroup(this, 'AlertLogs', { retention: props.logRetention });
+    this.logGroup = new logs.LogGroup(this, 'AlertLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
 
     props.zones.forEach((zone, i) => {
       const firewall = new networkfirewall.CfnFirewall(this, `Firewall${i + 1}`, {

@@ -1,6 +1,7 @@
 import {
   Annotations,
   Lazy,
+  RemovalPolicy,
   aws_ec2 as ec2,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -76,6 +77,13 @@ export interface MicrovmNetworkProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the flow log and firewall alert log groups when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 
   /**
    * An existing VPC to put the connector's network interfaces in, instead of creating an isolated one. The
@@ -180,6 +188,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     const targets = validateProps(props);
     this.allowedDomains = targets ?? [];
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
 
     let createdVpc: ec2.Vpc | undefined;
     if (props.vpc) {
@@ -202,7 +211,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       });
       if (props.flowLogs ?? true) {
         createdVpc.addFlowLog('FlowLog', {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention })),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy })),
           trafficType: ec2.FlowLogTrafficType.ALL,
         });
       }
@@ -233,6 +242,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
         vpcCidr: cidr,
         targets,
         logRetention: retention,
+        logRemovalPolicy: removalPolicy,
         zones: this.subnets.map((microvmSubnet, i) => ({
           microvmSubnet,
           firewallSubnet: groupOf(FIREWALL_SUBNETS)[i],
@@ -398,15 +408,15 @@ function keepNoTrafficRule(group: ec2.SecurityGroup): void {
 
 /** the Amazon-provided DNS resolver of a VPC is its base address plus two. */
 function resolverAddress(cidr: string): string {
-  const octets = cidr.split('/')[0].split('.').map(Number);
-  const value = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3] + 2;
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+  const value = cidr.split('/')[0].split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0) + 2;
+  return [3, 2, 1, 0].map((k) => Math.floor(value / 256 ** k) % 256).join('.');
 }
 
 function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   if (props.vpc) {
     const onlyWithoutVpc: Array<[string, unknown]> = [
       ['allowedDomains', props.allowedDomains], ['maxAzs', props.maxAzs], ['cidr', props.cidr], ['flowLogs', props.flowLogs],
+      ['logRetention', props.logRetention], ['logRemovalPolicy', props.logRemovalPolicy],
     ];
     for (const [prop, value] of onlyWithoutVpc) {
       if (value !== undefined) {

@@ -42,7 +42,9 @@ describe('Egress', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
       GroupId: stack.resolve(network.connections.securityGroups[0].securityGroupId),
       DestinationSecurityGroupId: stack.resolve(db.securityGroupId),
-      FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      IpProtocol: 'tcp',
     });
   });
 });

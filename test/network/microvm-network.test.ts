@@ -1,4 +1,4 @@
-import { App, CfnParameter, Stack, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Egress, EgressMode, MicrovmNetwork } from '../../src';
@@ -138,6 +138,14 @@ describe('MicrovmNetwork: isolated (defaults)', () => {
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
+  test('logRetention and logRemovalPolicy apply to the flow log group', () => {
+    const other = newStack();
+    new MicrovmNetwork(other, 'Network', { logRetention: logs.RetentionDays.ONE_WEEK, logRemovalPolicy: RemovalPolicy.DESTROY });
+    Template.fromStack(other).hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete',
+    });
+  });
+
   test('MicrovmNetwork.isolated() is the default network', () => {
     const other = newStack();
     const isolated = MicrovmNetwork.isolated(other, 'Isolated');
@@ -176,12 +184,16 @@ describe('MicrovmNetwork: opening explicitly', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
       GroupId: stack.resolve(network.connections.securityGroups[0].securityGroupId),
       DestinationSecurityGroupId: stack.resolve(db.securityGroupId),
-      FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      IpProtocol: 'tcp',
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       GroupId: stack.resolve(db.securityGroupId),
       SourceSecurityGroupId: stack.resolve(network.connections.securityGroups[0].securityGroupId),
-      FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      IpProtocol: 'tcp',
     });
   });
 
@@ -210,13 +222,21 @@ describe('MicrovmNetwork: opening explicitly', () => {
       [Object.keys(template.findResources('AWS::EC2::SecurityGroupIngress'))[0]]: {
         Type: 'AWS::EC2::SecurityGroupIngress',
         Properties: {
-          GroupId: endpointSg, SourceSecurityGroupId: connectorSg, IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
+          GroupId: endpointSg,
+          SourceSecurityGroupId: connectorSg,
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
           Description: 'HTTPS from MicroVMs to bedrock-runtime',
         },
       },
     });
     template.resourcePropertiesCountIs('AWS::EC2::SecurityGroupEgress', {
-      GroupId: connectorSg, DestinationSecurityGroupId: endpointSg, IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
+      GroupId: connectorSg,
+      DestinationSecurityGroupId: endpointSg,
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
       Description: 'HTTPS from MicroVMs to bedrock-runtime',
     }, 1);
     template.resourceCountIs('AWS::EC2::SecurityGroupEgress', 1);
@@ -246,8 +266,11 @@ describe('MicrovmNetwork: opening explicitly', () => {
     expect(connectorGroup(template, stack, network).Properties.SecurityGroupEgress).toEqual(NO_EGRESS);
     expect(Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties)).toEqual([{
       GroupId: stack.resolve(network.connections.securityGroups[0].securityGroupId),
-      DestinationPrefixListId: 'pl-63a5400a', Description: 'HTTPS from MicroVMs to s3 through its gateway endpoint',
-      FromPort: 443, IpProtocol: 'tcp', ToPort: 443,
+      DestinationPrefixListId: 'pl-63a5400a',
+      Description: 'HTTPS from MicroVMs to s3 through its gateway endpoint',
+      FromPort: 443,
+      IpProtocol: 'tcp',
+      ToPort: 443,
     }]);
     // a gateway endpoint adds a route to the prefix list, never a default route.
     template.resourceCountIs('AWS::EC2::Route', 0);
@@ -322,6 +345,8 @@ describe('MicrovmNetwork: bring your own VPC', () => {
     ['maxAzs', { maxAzs: 1 }],
     ['cidr', { cidr: '10.1.0.0/16' }],
     ['flowLogs', { flowLogs: true }],
+    ['logRetention', { logRetention: logs.RetentionDays.ONE_DAY }],
+    ['logRemovalPolicy', { logRemovalPolicy: RemovalPolicy.DESTROY }],
   ])('fails if %s is combined with vpc', (prop, extra) => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');

@@ -1,0 +1,28 @@
+import { App, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { Egress, MicrovmNetwork } from '../src/network';
+
+// stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
+const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+
+// isolated: no route out; opened only to Bedrock through an interface endpoint, S3 through a gateway endpoint,
+// and one internal CIDR.
+const isolatedStack = new Stack(app, 'MicrovmNetworkIsolatedInteg', { env: { region: 'us-east-1' } });
+const isolated = new MicrovmNetwork(isolatedStack, 'Network', {
+  logRetention: logs.RetentionDays.ONE_WEEK,
+  logRemovalPolicy: RemovalPolicy.DESTROY,
+});
+isolated.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME);
+isolated.addS3Endpoint({ prefixListId: 'pl-63a5400a' }); // com.amazonaws.us-east-1.s3
+isolated.allowTo(ec2.Peer.ipv4('10.0.0.0/24'), ec2.Port.tcp(5432), 'database in the first MicroVM subnet');
+new CfnOutput(isolatedStack, 'ConnectorArn', { value: Egress.network(isolated).bind(isolatedStack).networkConnectorArn });
+
+// domain allowlist: package registries only, through AWS Network Firewall and a NAT gateway in one zone.
+const allowlistStack = new Stack(app, 'MicrovmNetworkAllowlistInteg');
+const allowlist = new MicrovmNetwork(allowlistStack, 'Network', {
+  allowedDomains: ['pypi.org', 'files.pythonhosted.org', 'registry.npmjs.org', '*.github.com'],
+  logRetention: logs.RetentionDays.ONE_WEEK,
+  logRemovalPolicy: RemovalPolicy.DESTROY,
+});
+new CfnOutput(allowlistStack, 'ConnectorArn', { value: allowlist.networkConnectorArn });
+
+app.synth();
