@@ -422,7 +422,8 @@ export class SessionApi {
   /**
    * Leaves nothing half-created after a failed launch: a row this request created is deleted
    * (with its admission slot); any other row keeps its generation and clientToken with the lease
-   * released, so the next PUT replays the launch at once.
+   * released, so the next PUT replays the launch at once. If RunMicrovm took effect but its answer
+   * was lost, the next PUT derives the same clientToken and gets that VM back (or the sweeper ends it).
    */
   private async abandon(row: SessionItem, createdHere: boolean): Promise<void> {
     try {

@@ -150,18 +150,20 @@ describe('a launch that crashes between RunMicrovm and the table update', () => 
     expect(rig.emulator.getVm(orphan.microvmId)!.imageArn).toBe(rig.imageArn);
   });
 
-  test('a launch whose RunMicrovm keeps failing answers 503 with the lease released, and the next PUT recovers', async () => {
+  test('a launch whose RunMicrovm keeps failing answers 503, leaves no launching row, and the next PUT recovers', async () => {
     // GIVEN
     const api: SessionApi = rig.api();
     rig.emulator.setFaults({ operations: { RunMicrovm: { errorRate: 1 } } });
     const failed = await api.handle(event('PUT', '/sessions/crash-3'));
     rig.emulator.setFaults({});
+    const rowAfterFailure = (await rig.tableItems()).find((item: any) => item.sessionId.S === 'crash-3');
 
     // WHEN
     const recovered = await untilSettled(() => api.handle(event('PUT', '/sessions/crash-3')));
 
     // THEN
     expect(failed.statusCode).toBe(503);
+    expect(rowAfterFailure).toBeUndefined();
     expect(recovered.statusCode).toBe(201);
     expect(rig.metricsSeen).toContain('UpstreamErrors');
   });
