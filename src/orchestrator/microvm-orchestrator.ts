@@ -1,5 +1,5 @@
 import {
-  Duration, Names, RemovalPolicy, Stack, Token, Validations,
+  Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations,
   aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets,
   aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
@@ -237,7 +237,7 @@ export class MicrovmOrchestrator extends Construct {
     this.runtimeLogGroup?.grantWrite(this.executionRole);
 
     const idlePolicy = (props.idlePolicy ?? IdlePolicy.suspendAfter(Duration.minutes(15))).render();
-    const imageVersion = props.imageVersion ?? image.latestActiveVersion;
+    const imageVersion = props.imageVersion ?? this.latestActiveVersionOf(image);
     const common: Record<string, string> = {
       [ENV.TABLE_NAME]: this.table.tableName,
       [ENV.IMAGE_ARN]: image.imageArn,
@@ -344,7 +344,7 @@ export class MicrovmOrchestrator extends Construct {
     this.launchFailuresAlarm = monitoring.launchFailuresAlarm;
     this.dashboard = monitoring.dashboard;
 
-    this.acknowledgeFindings(image, props);
+    this.acknowledgeFindings(image);
   }
 
   /**
@@ -445,6 +445,18 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('SweepErrors', props);
   }
 
+  /** the image's latest ACTIVE version at deploy time, or '' (latest at launch) for an import that does not know it. */
+  private latestActiveVersionOf(image: IMicrovmImage): string {
+    try {
+      return image.latestActiveVersion;
+    } catch {
+      Annotations.of(this).addWarningV2('cdk-lambda-microvms:orchestratorImageVersionUnknown',
+        `${image.node.path} does not know its latest active version, so sessions launch whatever version is latest ` +
+        'at launch time. Pass imageVersion to pin one.');
+      return '';
+    }
+  }
+
   private logGroup(id: string, retention: logs.RetentionDays, encryptionKey?: kms.IKey): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention, encryptionKey });
   }
@@ -456,7 +468,7 @@ export class MicrovmOrchestrator extends Construct {
     return role;
   }
 
-  private acknowledgeFindings(image: IMicrovmImage, props: MicrovmOrchestratorProps): void {
+  private acknowledgeFindings(image: IMicrovmImage): void {
     const cfnImage = image.node.defaultChild;
     if (cfnImage instanceof lambda.CfnMicrovmImage) {
       Validations.of(cfnImage).acknowledge({
@@ -466,26 +478,62 @@ export class MicrovmOrchestrator extends Construct {
           'image\'s build egress. Launching it any other way needs its own review.',
       });
     }
-    const listReason = 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; every other MicroVM action ' +
-      'is scoped to the image ARN and the function filters the list by that image.';
     for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
-      const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-      if (policy) Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: listReason });
-    }
-    if (props.encryptionKey) {
-      for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
-        const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-        if (!policy) continue;
-        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-          Validations.of(policy).acknowledge({
-            id: `AwsSolutions-IAM5[Action::${action}]`,
-            reason: `${action} is the action family KMS grants use for encrypting the sessions table with the given key; ` +
-              'it is scoped to that key.',
-          });
-        }
-      }
+      acknowledgeInherentWildcards(fn);
     }
   }
+}
+
+/** why a wildcard in a statement with these actions is inherent, or undefined when it is not ours to excuse. */
+function wildcardReason(actions: string[]): string | undefined {
+  if (actions.length === 1 && actions[0] === 'lambda:ListMicrovms') {
+    return 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; every other MicroVM action is scoped ' +
+      'to the image ARN and the function filters the list by that image.';
+  }
+  if (actions.length === 1 && actions[0] === 'lambda:PassNetworkConnector') {
+    return 'the ":*" form of each connector ARN covers that connector\'s numbered versions (a launch may name one); ' +
+      'only the egress and ingress connectors this orchestrator passes are listed.';
+  }
+  return undefined;
+}
+
+/**
+ * Acknowledges the AwsSolutions-IAM5 findings a MicroVM launcher cannot avoid, one resource at a time and as they
+ * appear in the function's policy, so any other wildcard still surfaces.
+ */
+function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+  if (!(policy instanceof iam.Policy)) return;
+  // toJSON renders without freezing the statements, so later grants still work.
+  const document = Stack.of(policy).resolve(policy.document.toJSON());
+  for (const statement of document?.Statement ?? []) {
+    if (statement.Effect !== 'Allow') continue;
+    const actions: string[] = [statement.Action].flat();
+    for (const action of actions.filter((a) => a.startsWith('kms:') && a.includes('*'))) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${action} is the action family a KMS encrypt/decrypt grant uses for the sessions table; it is scoped to that one key.`,
+      });
+    }
+    const reason = wildcardReason(actions);
+    if (!reason) continue;
+    for (const resource of [statement.Resource].flat()) {
+      const flat = flattenReference(resource);
+      if (flat.includes('*')) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+    }
+  }
+}
+
+/** a resolved CloudFormation value as cdk-nag names it in finding ids (`<Logical.Attr>`, `<AWS::Region>`). */
+function flattenReference(node: any): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (node['Fn::Join']) return node['Fn::Join'][1].map(flattenReference).join(node['Fn::Join'][0]);
+  if (node['Fn::Sub']) return flattenReference(node['Fn::Sub']);
+  if (node['Fn::GetAtt']) return `<${flattenReference(node['Fn::GetAtt'][0])}.${flattenReference(node['Fn::GetAtt'][1])}>`;
+  if (node['Fn::ImportValue']) return flattenReference(node['Fn::ImportValue']);
+  if (node.Ref) return `<${flattenReference(node.Ref)}>`;
+  return JSON.stringify(node);
 }
 
 /** item-level access to the sessions table; what `TableV2.grant` adds on top is nothing. */

@@ -1,19 +1,36 @@
-import { App, Duration, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FakeImage } from './fake-image';
+import { App, Duration, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Hook, ImageCode, MicrovmImage } from '../../src/image';
 import { Egress, Ingress } from '../../src/network';
 import { IdlePolicy, MicrovmOrchestrator, MicrovmOrchestratorProps } from '../../src/orchestrator';
 import { RUN_CONFIGURATION_METADATA_KEY } from '../../src/shared/metadata';
 
-const IMAGE_ARN = { 'Fn::GetAtt': ['Image9D742C96', 'ImageArn'] };
+const IMAGE_ARN = { Ref: 'Image9D742C96' };
+
+/** an image with a code artifact already in S3, so no build context is needed; `hooksPort` adds a /ready hook. */
+function newImage(stack: Stack, hooksPort?: number): MicrovmImage {
+  const bucket = s3.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts');
+  return new MicrovmImage(stack, 'Image', {
+    code: ImageCode.fromBucket(bucket, 'sandbox.zip'),
+    hooks: hooksPort === undefined ? undefined : { port: hooksPort, ready: Hook.enabled() },
+  });
+}
 const managedArn = (name: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, `:aws:network-connector:aws-network-connector:${name}`]],
 });
 
+/** what PassNetworkConnector may cover for these connectors: each ARN and its `:<version>` forms, nothing else. */
+function connectorResources(arns: any[]): any[] {
+  return arns.flatMap((arn) => [arn, typeof arn === 'string'
+    ? `${arn}:*`
+    : arn['Fn::Join'] ? { 'Fn::Join': ['', [...arn['Fn::Join'][1].slice(0, -1), `${arn['Fn::Join'][1].at(-1)}:*`]] }
+      : { 'Fn::Join': ['', [arn, ':*']] }]);
+}
+
 function build(props: Partial<MicrovmOrchestratorProps> = {}, hooksPort?: number) {
   const app = new App();
   const stack = new Stack(app, 'Stack');
-  const image = new FakeImage(stack, 'Image', hooksPort);
+  const image = newImage(stack, hooksPort);
   const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image, ...props });
   return { stack, image, orchestrator, template: Template.fromStack(stack) };
 }
@@ -71,7 +88,7 @@ describe('sessions table', () => {
     const key = new kms.Key(stack, 'Key');
 
     // WHEN
-    new MicrovmOrchestrator(stack, 'Orch', { image: new FakeImage(stack, 'Image'), encryptionKey: key });
+    new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), encryptionKey: key });
 
     // THEN
     const template = Template.fromStack(stack);
@@ -240,7 +257,7 @@ describe('execution role', () => {
     const role = iam.Role.fromRoleArn(stack, 'Given', 'arn:aws:iam::123456789012:role/vm', { mutable: false });
 
     // WHEN
-    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: new FakeImage(stack, 'Image'), executionRole: role });
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), executionRole: role });
 
     // THEN
     const template = Template.fromStack(stack);
@@ -265,7 +282,7 @@ describe('least privilege', () => {
     expect(statements.filter((s) => s.Resource === '*')).toEqual([expect.objectContaining({ Action: 'lambda:ListMicrovms' })]);
     expect(statements).toContainEqual(expect.objectContaining({
       Action: 'lambda:PassNetworkConnector',
-      Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] }, managedArn('HTTP_INGRESS')],
+      Resource: connectorResources([{ 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] }, managedArn('HTTP_INGRESS')]),
     }));
     expect(statements).toContainEqual(expect.objectContaining({
       Action: 'iam:PassRole',
@@ -314,7 +331,7 @@ describe('least privilege', () => {
     const key = new kms.Key(stack, 'Key');
 
     // WHEN
-    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: new FakeImage(stack, 'Image'), encryptionKey: key });
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), encryptionKey: key });
 
     // THEN
     const template = Template.fromStack(stack);
@@ -332,7 +349,7 @@ describe('grantSessions', () => {
     // GIVEN
     const app = new App();
     const stack = new Stack(app, 'Stack');
-    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: new FakeImage(stack, 'Image') });
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack) });
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
 
     // WHEN
@@ -413,6 +430,41 @@ describe('props', () => {
     expect(metadataOf(template).imageVersion).toBe('3');
   });
 
+  test('an imported image that knows its latest active version launches that version', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const image = MicrovmImage.fromImageAttributes(stack, 'Image', {
+      imageArn: 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox',
+      latestActiveVersion: '7',
+    });
+
+    // WHEN
+    new MicrovmOrchestrator(stack, 'Orch', { image });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(env(template, /session API/)).toEqual(expect.objectContaining({
+      MICROVM_IMAGE_ARN: 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox',
+      MICROVM_IMAGE_VERSION: '7',
+    }));
+  });
+
+  test('an imported image with no known version launches the latest at launch time, with a warning', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const image = MicrovmImage.fromImageArn(stack, 'Image', 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox');
+
+    // WHEN
+    new MicrovmOrchestrator(stack, 'Orch', { image });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(env(template, /session API/).MICROVM_IMAGE_VERSION).toBe('');
+    Annotations.fromStack(stack).hasWarning('/Stack/Orch', Match.stringLikeRegexp('Pass imageVersion to pin one'));
+  });
+
   test('Egress.internet() is passed explicitly and recorded as INTERNET; no network is created', () => {
     // WHEN
     const { template } = build({ egress: Egress.internet() });
@@ -430,7 +482,7 @@ describe('props', () => {
     const connector = lambda.NetworkConnector.fromNetworkConnectorArn(stack, 'C', 'arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1');
 
     // WHEN
-    new MicrovmOrchestrator(stack, 'Orch', { image: new FakeImage(stack, 'Image'), egress: Egress.connector(connector) });
+    new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), egress: Egress.connector(connector) });
 
     // THEN
     const template = Template.fromStack(stack);
@@ -440,7 +492,7 @@ describe('props', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: 'lambda:PassNetworkConnector',
-          Resource: ['arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1', managedArn('HTTP_INGRESS')],
+          Resource: connectorResources(['arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1', managedArn('HTTP_INGRESS')]),
         })]),
       },
     });
@@ -503,7 +555,8 @@ describe('props', () => {
     // THEN
     expect(orchestrator.runtimeLogGroup).toBeUndefined();
     expect(env(template, /session API/).MICROVM_RUNTIME_LOG_GROUP).toBe('');
-    template.resourceCountIs('AWS::Logs::LogGroup', 3); // orchestrator, sweeper, network flow logs
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup')).filter((id) => /Runtime/.test(id))).toEqual([]);
+    expect(orchestrator.node.tryFindChild('RuntimeLogs')).toBeUndefined();
     const roleId = stack.getLogicalId(orchestrator.executionRole.node.defaultChild as iam.CfnRole);
     expect(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).toEqual({});
   });
