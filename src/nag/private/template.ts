@@ -59,11 +59,20 @@ export function safeResolve(node: CfnElement, value: unknown): unknown {
   }
 }
 
+// logical id -> element, per stack; entries are re-checked on use, so a stale index only costs a rebuild.
+const elementIndex = new WeakMap<Stack, Map<string, CfnElement>>();
+
 /** The element of `node`'s stack whose logical id is `logicalId`, if any. */
 export function findElement(node: CfnElement, logicalId: string): CfnElement | undefined {
   const stack = Stack.of(node);
-  return stack.node.findAll().find((c): c is CfnElement =>
-    CfnElement.isCfnElement(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === logicalId);
+  const cached = elementIndex.get(stack)?.get(logicalId);
+  if (cached && stack.resolve(cached.logicalId) === logicalId) return cached;
+  const index = new Map<string, CfnElement>();
+  for (const c of stack.node.findAll()) {
+    if (CfnElement.isCfnElement(c) && Stack.of(c) === stack) index.set(stack.resolve(c.logicalId), c);
+  }
+  elementIndex.set(stack, index);
+  return index.get(logicalId);
 }
 
 /** Every resource of CloudFormation type `type` in `node`'s stack. */
