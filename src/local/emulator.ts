@@ -123,6 +123,7 @@ export class MicrovmEmulator {
       now: () => this.now(),
       buildDelayMs: () => buildDelay,
       buildOutcome: () => buildOutcome,
+      liveVmsOf: (arn) => this.vms.all(this.now()).filter((vm) => vm.imageArn === arn && vm.phase !== 'terminated').length,
     });
     for (const image of options.images ?? []) this.registerImage(image);
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -301,7 +302,8 @@ export class MicrovmEmulator {
       if (decision.fault === 'throttle') throw throttled(operation);
       if (decision.fault === 'error') throw internal();
       if (decision.fault === 'capacity') throw insufficientCapacity();
-      if (!this.limiter.take(operation, this.now())) throw throttled(operation);
+      const waitSeconds = this.limiter.take(operation, this.now());
+      if (waitSeconds > 0) throw throttled(operation, waitSeconds);
       const body = route.hasBody ? parseJson(raw) : {};
       const result = route.invoke(body);
       if (decision.errorAfterEffect) throw internal();

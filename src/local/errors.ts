@@ -43,13 +43,14 @@ export function quotaExceeded(message: string, quotaCode: string): ApiError {
   });
 }
 
-export function throttled(operation: string, retryAfterSeconds = 1): ApiError {
+/** A throttle; `retryAfterSeconds` becomes the `Retry-After` header (the SDK waits at least that long). */
+export function throttled(operation: string, retryAfterSeconds?: number): ApiError {
   return new ApiError(
     429,
     'ThrottlingException',
     `Rate exceeded for ${operation}.`,
     { serviceCode: 'lambda', quotaCode: `${operation}-tps` },
-    { 'retry-after': String(retryAfterSeconds) },
+    retryAfterSeconds === undefined ? {} : { 'retry-after': String(Number(retryAfterSeconds.toFixed(3))) },
   );
 }
 

@@ -59,18 +59,21 @@ export class RateLimiter {
     this.buckets.clear();
   }
 
-  /** Takes one token; false when the operation is over its rate. */
-  public take(operation: OperationName, now: number): boolean {
+  /**
+   * Takes one token. Returns 0 when the request may proceed, otherwise the seconds until the bucket holds a
+   * token again (the Retry-After hint).
+   */
+  public take(operation: OperationName, now: number): number {
     const rate = this.limits?.[operation];
-    if (rate === undefined || rate <= 0 || !Number.isFinite(rate)) return true;
+    if (rate === undefined || rate <= 0 || !Number.isFinite(rate)) return 0;
     const bucket = this.buckets.get(operation) ?? { tokens: rate, at: now };
     const elapsed = Math.max(0, now - bucket.at);
     bucket.tokens = Math.min(rate, bucket.tokens + (elapsed / 1000) * rate);
     bucket.at = now;
     this.buckets.set(operation, bucket);
-    if (bucket.tokens < 1) return false;
+    if (bucket.tokens < 1) return Math.max(0.001, (1 - bucket.tokens) / rate);
     bucket.tokens -= 1;
-    return true;
+    return 0;
   }
 }
 

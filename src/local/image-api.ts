@@ -1,4 +1,4 @@
-import { notFound, validation } from './errors';
+import { conflict, notFound, validation } from './errors';
 import { ImageStore, MANAGED_IMAGE_NAME, versionState, type ImageRecord, type ImageVersionRecord, type VersionOutcome } from './image-store';
 import { seconds } from './microvm-api';
 import { paginate, parseMaxResults, type Page } from './pagination';
@@ -12,6 +12,8 @@ export interface ImageApiContext {
   now(): number;
   buildDelayMs(): number;
   buildOutcome(): VersionOutcome;
+  /** VMs of the image that are not TERMINATED. */
+  liveVmsOf(imageArn: string): number;
 }
 
 /** Enough of the image API for realism: create, read, list, activate/deactivate, delete, managed images. */
@@ -55,6 +57,10 @@ export class ImageApi {
 
   public delete(identifier: string): Record<string, unknown> {
     const image = this.ctx.images.resolve(identifier);
+    // third parties saw the delete refused while a MicroVM of the image still existed.
+    if (this.ctx.liveVmsOf(image.arn) > 0) {
+      throw conflict('MicrovmImage', image.arn, `Image ${image.arn} still has MicroVMs that are not TERMINATED.`);
+    }
     this.ctx.images.delete(image);
     return { imageIdentifier: identifier, state: 'DELETING' };
   }

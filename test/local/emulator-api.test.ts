@@ -4,6 +4,7 @@ import {
   CreateMicrovmAuthTokenCommand,
   CreateMicrovmImageCommand,
   CreateMicrovmShellAuthTokenCommand,
+  DeleteMicrovmImageCommand,
   GetMicrovmCommand,
   GetMicrovmImageCommand,
   GetMicrovmImageVersionCommand,
@@ -476,6 +477,22 @@ describe('image API', () => {
     // THEN
     expect(taken).toBeInstanceOf(ConflictException);
     expect(badBase).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  test('fails if an image with live VMs is deleted (ConflictException); succeeds once they are TERMINATED', async () => {
+    // GIVEN
+    const { microvmId } = await run();
+
+    // WHEN
+    const refused = await rejectionOf(client.send(new DeleteMicrovmImageCommand({ imageIdentifier: imageArn })));
+    await client.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId }));
+    const deleted = await client.send(new DeleteMicrovmImageCommand({ imageIdentifier: imageArn }));
+    const gone = await rejectionOf(client.send(new GetMicrovmImageCommand({ imageIdentifier: imageArn })));
+
+    // THEN
+    expect(refused).toBeInstanceOf(ConflictException);
+    expect(deleted).toMatchObject({ imageIdentifier: imageArn, state: 'DELETING' });
+    expect(gone).toBeInstanceOf(ResourceNotFoundException);
   });
 
   test('lists images, versions and the managed base image', async () => {

@@ -77,7 +77,8 @@ describe('rate limits', () => {
     expect(results).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ThrottlingException', 'ThrottlingException']);
     expect(error).toBeInstanceOf(ThrottlingException);
     expect(error.$metadata.httpStatusCode).toBe(429);
-    expect(error.retryAfterSeconds).toBe(1);
+    // the bucket is empty: one token comes back in 1/5 s, the Retry-After hint.
+    expect(error.retryAfterSeconds).toBe(0.2);
     expect(error.quotaCode).toEqual(expect.any(String));
     expect(emulator.listVms()).toHaveLength(5);
     expect(emulator.errorCounts().RunMicrovm).toEqual({ ThrottlingException: 3 });
@@ -239,6 +240,21 @@ describe('fault injection', () => {
     expect(capacity).toBeInstanceOf(InsufficientCapacityException);
     expect(ok.state).toBe('PENDING');
     expect(emulator.listVms()).toHaveLength(1);
+  });
+
+  test('an injected throttle carries no Retry-After, and added latency still answers', async () => {
+    // GIVEN
+    await start({ rateLimits: false, seed: 1, faults: { latencyMs: { minMs: 1, maxMs: 5 } } });
+    const slow = await run();
+    emulator.setFaults({ throttleRate: 1, latencyMs: 2 });
+
+    // WHEN
+    const error = await rejectionOf(run());
+
+    // THEN
+    expect(slow.state).toBe('PENDING');
+    expect(error).toBeInstanceOf(ThrottlingException);
+    expect(error.retryAfterSeconds).toBeUndefined();
   });
 
   test('per-operation faults leave the other operations alone', async () => {
