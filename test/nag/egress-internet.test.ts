@@ -88,6 +88,22 @@ describe('EgressInternet on images', () => {
     expect(ruleFindings(b, RULE)).toEqual(FLAGGED);
   });
 
+  test('fails if the whole list is a CommaDelimitedList parameter whose default includes INTERNET_EGRESS', () => {
+    const stack = newStack();
+    const list = new CfnParameter(stack, 'Connectors', { type: 'CommaDelimitedList', default: `arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1,${INTERNET_EGRESS}` });
+    const image = compliantImage(stack);
+    image.addPropertyOverride('EgressNetworkConnectors', { Ref: list.logicalId });
+    expect(ruleFindings(image, RULE)).toEqual(FLAGGED);
+  });
+
+  test('passes if the whole list is a CommaDelimitedList parameter of VPC connectors', () => {
+    const stack = newStack();
+    const list = new CfnParameter(stack, 'Connectors', { type: 'CommaDelimitedList', default: 'arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1' });
+    const image = compliantImage(stack);
+    image.addPropertyOverride('EgressNetworkConnectors', { Ref: list.logicalId });
+    expect(ruleFindings(image, RULE)).toEqual([]);
+  });
+
   test('fails if either branch of an Fn::If is INTERNET_EGRESS', () => {
     const stack = newStack();
     const image = compliantImage(stack);
