@@ -164,9 +164,14 @@ export class SessionApi {
         await sleep(POLL_INTERVAL_MS);
       } else if (row.status === 'LAUNCHING') {
         // an abandoned launch: take it over with the same generation and clientToken, so a VM the
-        // crashed launcher created is returned again instead of a second one.
+        // crashed launcher created is returned again instead of a second one. A microvmId on a
+        // LAUNCHING row is the previous generation's VM (set only together with ACTIVE): make sure
+        // it is gone, since an interrupted delete or relaunch may have left it running.
         const next = await this.store.beginLaunch(row, { ...this.nextLaunch(row, row.generation), clientToken: row.clientToken });
-        if (next) return this.launch(next, payload, ports, false);
+        if (next) {
+          await this.terminateOrRelease(next, row.microvmId);
+          return this.launch(next, payload, ports, false);
+        }
       } else {
         // an abandoned delete: finish terminating the old VM, then relaunch as the next generation.
         const next = await this.store.beginLaunch(row, this.nextLaunch(row, row.generation + 1));

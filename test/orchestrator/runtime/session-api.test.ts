@@ -1,5 +1,5 @@
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
-import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { clientTokenFor, SessionStore, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 
 let rig: Rig;
 
@@ -251,6 +251,48 @@ describe('lifetime and service failures', () => {
     // THEN
     expect(answers.map((r) => r.statusCode)).toEqual([409, 409, 409]);
     expect(body(answers[0]).error.code).toBe('SessionExpired');
+  });
+});
+
+describe('interrupted deletes', () => {
+  test('a DELETE whose terminate keeps failing answers 503, and the session is neither wedged nor double-booked', async () => {
+    // GIVEN
+    const api = rig.api();
+    const first = body(await api.handle(event('PUT', '/sessions/end-1')));
+    rig.emulator.setFaults({ operations: { TerminateMicrovm: { errorRate: 1 } } });
+
+    // WHEN
+    const failedDelete = await api.handle(event('DELETE', '/sessions/end-1'));
+    const failedPut = await api.handle(event('PUT', '/sessions/end-1'));
+    rig.emulator.setFaults({});
+    const relaunched = await api.handle(event('PUT', '/sessions/end-1'));
+
+    // THEN
+    expect(failedDelete.statusCode).toBe(503);
+    expect(failedPut.statusCode).toBe(503);
+    expect(relaunched.statusCode).toBe(201);
+    expect(body(relaunched).microvmId).not.toBe(first.microvmId);
+    expect(rig.emulator.getVm(first.microvmId)!.state).toMatch(/TERMINAT/);
+    const row = (await rig.tableItems()).find((item: any) => item.sessionId.S === 'end-1') as any;
+    expect(row.status.S).toBe('ACTIVE');
+    expect(row.microvmId.S).toBe(body(relaunched).microvmId);
+  });
+
+  test('a PUT during a DELETE in progress is a 409', async () => {
+    // GIVEN
+    const api = rig.api();
+    await api.handle(event('PUT', '/sessions/end-2'));
+    const row = (await rig.tableItems()).find((item: any) => item.sessionId.S === 'end-2') as any;
+    const store = new SessionStore(rig.documentClient, rig.tableName);
+    const current = (await store.get(row.owner.S, 'end-2'))!;
+    await store.beginEnding(current, 'other-request', Date.now() + 30_000, new Date().toISOString());
+
+    // WHEN
+    const res = await api.handle(event('PUT', '/sessions/end-2'));
+
+    // THEN
+    expect(res.statusCode).toBe(409);
+    expect(body(res).error.code).toBe('SessionEnding');
   });
 });
 
