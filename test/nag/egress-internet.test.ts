@@ -104,6 +104,15 @@ describe('EgressInternet on images', () => {
     expect(ruleFindings(image, RULE)).toEqual([]);
   });
 
+  test('fails if an AWS-managed connector\'s name is a parameter without default (INTERNET_EGRESS is the only managed egress)', () => {
+    const stack = newStack();
+    const name = new CfnParameter(stack, 'ConnectorName');
+    const image = compliantImage(stack, 'Image', {
+      egressNetworkConnectors: [`arn:aws:lambda:us-east-1:aws:network-connector:aws-network-connector:${name.valueAsString}`],
+    });
+    expect(ruleFindings(image, RULE)).toEqual(FLAGGED);
+  });
+
   test('fails if either branch of an Fn::If is INTERNET_EGRESS', () => {
     const stack = newStack();
     const image = compliantImage(stack);

@@ -44,13 +44,16 @@ export enum EgressKind {
 }
 
 const INTERNET_EGRESS = /(?:^|[:/\u0000])INTERNET_EGRESS$/i;
+// INTERNET_EGRESS is the only AWS-managed egress connector, so a managed connector whose name only
+// CloudFormation knows is taken to be it.
+const MANAGED_UNKNOWN_NAME = /aws-network-connector:[^:]*\u0000[^:]*$/;
 const MANAGED_CONNECTOR = /aws-network-connector:[A-Za-z_]+$/;
 const CUSTOMER_CONNECTOR = /:network-connector:(?!aws-network-connector)[^:]+(?::\d+)?$/;
 
 /** Classifies one entry of an `EgressNetworkConnectors` list. */
 export function classifyEgress(node: CfnResource, value: unknown): EgressKind {
   const candidates = stringCandidates(node, value);
-  if (candidates.some((c) => INTERNET_EGRESS.test(c))) return EgressKind.INTERNET;
+  if (candidates.some((c) => INTERNET_EGRESS.test(c) || MANAGED_UNKNOWN_NAME.test(c))) return EgressKind.INTERNET;
   const target = referencedResource(node, value);
   if (target && isNetworkConnector(target)) return EgressKind.VPC;
   if (candidates.length > 0 && candidates.every((c) => !c.includes(UNKNOWN) && MANAGED_CONNECTOR.test(c))) {
