@@ -11,9 +11,8 @@ import { MICROVM_RULES } from './rules';
  * orchestrator records in its function's Metadata), so it checks hand-written stacks and escape-hatch overrides
  * as well as this library's constructs. See RULES.md for every rule.
  *
- * @example
- * Validations.of(app).addPlugins(new MicrovmChecks(app));
- * Validations.of(image).acknowledge({ id: 'MicrovmChecks-NoCustomerManagedKey', reason: 'service-owned key is enough here' });
+ * Register it with `Validations.of(app).addPlugins(new MicrovmChecks(app))`; acknowledge a reviewed finding with
+ * `Validations.of(construct).acknowledge({ id: 'MicrovmChecks-<Rule>', reason: '...' })`.
  */
 export class MicrovmChecks extends NagPack {
   public readonly name = 'MicrovmChecks';
