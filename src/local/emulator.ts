@@ -208,11 +208,38 @@ export class MicrovmEmulator {
     return true;
   }
 
-  /** Simulates inbound traffic through the VM's endpoint: restarts its idle clock. */
-  public recordTraffic(id: string): void {
+  /**
+   * Simulates inbound traffic through the VM's endpoint: restarts a RUNNING VM's idle clock, and resumes a
+   * SUSPENDED VM whose idle policy has `autoResumeEnabled` (the first request waits for the resume). Returns
+   * whether the endpoint would take the traffic: false for PENDING, SUSPENDING, TERMINATING and TERMINATED VMs and
+   * for SUSPENDED ones without auto-resume (the service answers 502).
+   */
+  public recordTraffic(id: string): boolean {
     const vm = this.requireVm(id);
-    vm.lastTrafficAt = this.now();
+    const now = this.now();
+    vm.lastTrafficAt = now;
     this.vms.invalidate(vm);
+    if (vm.phase === 'running' || vm.phase === 'resuming') return true;
+    if (vm.phase === 'suspended' && vm.idlePolicy?.autoResumeEnabled) {
+      this.vms.transition(vm, 'resuming', now, undefined);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Checks a token as the VM's endpoint would: issued by this emulator, not expired, for a VM that is not
+   * TERMINATING or TERMINATED, and allowing `port` (default 8080, the endpoint's default target port).
+   * Returns the token's record, or undefined when the endpoint would answer 403.
+   */
+  public verifyToken(token: string, port = 8080): IssuedToken | undefined {
+    const record = this.tokens.find((t) => t.token === token);
+    if (!record || this.now() >= record.expiresAt) return undefined;
+    const vm = this.vms.find(record.microvmId, this.now());
+    if (!vm || vm.phase === 'terminating' || vm.phase === 'terminated') return undefined;
+    const allowed = record.allowedPorts.some((spec) =>
+      'allPorts' in spec || ('port' in spec && spec.port === port) || ('range' in spec && spec.range.startPort <= port && port <= spec.range.endPort));
+    return allowed ? { ...record, allowedPorts: [...record.allowedPorts] } : undefined;
   }
 
   // ---- inspection -------------------------------------------------------------------------------------------

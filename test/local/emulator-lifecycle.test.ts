@@ -1,4 +1,5 @@
 import {
+  CreateMicrovmAuthTokenCommand,
   GetMicrovmCommand,
   LambdaMicrovmsClient,
   ListMicrovmsCommand,
@@ -145,6 +146,25 @@ describe('transitions on the emulated clock', () => {
     expect(await stateOf(id)).toBe('RUNNING');
   });
 
+  test('traffic auto-resumes a suspended VM only when the idle policy allows it', async () => {
+    // GIVEN
+    await start({ resumeDelayMs: 700 });
+    const idle = { maxIdleDurationSeconds: 60, suspendedDurationSeconds: 3600 };
+    const auto = await run({ idlePolicy: { ...idle, autoResumeEnabled: true } });
+    const manual = await run({ idlePolicy: { ...idle, autoResumeEnabled: false } });
+    emulator.advanceTime(60 * SECOND);
+
+    // WHEN
+    const autoServed = emulator.recordTraffic(auto);
+    const manualServed = emulator.recordTraffic(manual);
+    emulator.advanceTime(700);
+
+    // THEN
+    expect([autoServed, manualServed]).toEqual([true, false]);
+    expect(await stateOf(auto)).toBe('RUNNING');
+    expect(await stateOf(manual)).toBe('SUSPENDED');
+  });
+
   test('transitions are computed in time order when time jumps far ahead', async () => {
     // GIVEN
     await start({ launchDelayMs: SECOND });
@@ -269,6 +289,41 @@ describe('stuck launches and external termination', () => {
     expect(known).toBe(true);
     expect(unknown).toBe(false);
     expect(await get(id)).toMatchObject({ state: 'TERMINATED', stateReason: 'Host failure.' });
+  });
+});
+
+describe('verifyToken', () => {
+  test('accepts a token for its ports until it expires or the VM ends', async () => {
+    // GIVEN
+    await start();
+    const id = await run();
+    const { authToken } = await client.send(new CreateMicrovmAuthTokenCommand({
+      microvmIdentifier: id,
+      expirationInMinutes: 5,
+      allowedPorts: [{ port: 8080 }, { range: { startPort: 3000, endPort: 3010 } }],
+    }));
+    const token = authToken!['X-aws-proxy-auth'];
+
+    // WHEN / THEN
+    expect(emulator.verifyToken(token)?.microvmId).toBe(id);
+    expect(emulator.verifyToken(token, 3005)).toBeDefined();
+    expect(emulator.verifyToken(token, 9000)).toBeUndefined();
+    expect(emulator.verifyToken('forged')).toBeUndefined();
+    emulator.advanceTime(5 * 60 * SECOND);
+    expect(emulator.verifyToken(token)).toBeUndefined();
+  });
+
+  test('a token stops working when its VM is terminated', async () => {
+    // GIVEN
+    await start();
+    const id = await run();
+    const { authToken } = await client.send(new CreateMicrovmAuthTokenCommand({ microvmIdentifier: id, expirationInMinutes: 60, allowedPorts: [{ allPorts: {} }] }));
+
+    // WHEN
+    emulator.terminateExternally(id);
+
+    // THEN
+    expect(emulator.verifyToken(authToken!['X-aws-proxy-auth'], 1)).toBeUndefined();
   });
 });
 
