@@ -107,27 +107,40 @@ export class SessionApi {
 
   /** Answers one Function URL request; never throws and never returns a stack trace. */
   async handle(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+    const context: { operation?: string; owner?: string; sessionId?: string } = {};
+    let res: APIGatewayProxyStructuredResultV2;
     try {
-      const ownerArn = event?.requestContext?.authorizer?.iam?.userArn;
-      if (typeof ownerArn !== 'string' || ownerArn === '') {
-        throw new ApiError(403, 'Forbidden', 'the request carries no IAM identity; sign it with SigV4 (the Function URL uses AWS_IAM auth)');
-      }
-      const caller: Caller = { owner: sha256Hex(ownerArn), ownerArn };
-      const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
-      const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
-      const r = route(method, path);
-      const id = r.sessionId as string;
-      switch (r.operation) {
-        case 'list': return await this.list(caller, event);
-        case 'put': return await this.put(caller, id, event);
-        case 'get': return await this.describe(caller, id);
-        case 'delete': return await this.remove(caller, id);
-        case 'token': return await this.token(caller, id, event);
-        case 'suspend': return await this.suspendOrResume(caller, id, event, 'suspend');
-        case 'resume': return await this.suspendOrResume(caller, id, event, 'resume');
-      }
+      res = await this.dispatch(event, context);
     } catch (err) {
-      return errorResponse(this.toApiError(err));
+      res = errorResponse(this.toApiError(err));
+    }
+    // ids and outcome only: the path of a rejected request is caller input and is not logged.
+    const errorCode = res.statusCode && res.statusCode >= 400 ? JSON.parse(res.body as string)?.error?.code : undefined;
+    this.logger.info('request handled', { ...context, statusCode: res.statusCode, errorCode });
+    return res;
+  }
+
+  private async dispatch(event: APIGatewayProxyEventV2WithIAMAuthorizer, context: { operation?: string; owner?: string; sessionId?: string }) {
+    const ownerArn = event?.requestContext?.authorizer?.iam?.userArn;
+    if (typeof ownerArn !== 'string' || ownerArn === '') {
+      throw new ApiError(403, 'Forbidden', 'the request carries no IAM identity; sign it with SigV4 (the Function URL uses AWS_IAM auth)');
+    }
+    const caller: Caller = { owner: sha256Hex(ownerArn), ownerArn };
+    context.owner = caller.owner;
+    const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
+    const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
+    const r = route(method, path);
+    const id = r.sessionId as string;
+    context.operation = r.operation;
+    context.sessionId = r.sessionId;
+    switch (r.operation) {
+      case 'list': return this.list(caller, event);
+      case 'put': return this.put(caller, id, event);
+      case 'get': return this.describe(caller, id);
+      case 'delete': return this.remove(caller, id);
+      case 'token': return this.token(caller, id, event);
+      case 'suspend': return this.suspendOrResume(caller, id, event, 'suspend');
+      case 'resume': return this.suspendOrResume(caller, id, event, 'resume');
     }
   }
 

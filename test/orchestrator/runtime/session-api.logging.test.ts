@@ -35,6 +35,7 @@ describe('structured logs', () => {
     expect(tokens.length).toBeGreaterThanOrEqual(4);
     expect(log).toContain('token minted');
     expect(log).toContain('upstream error');
+    expect(log).toContain('"message":"request handled"');
     for (const token of tokens) expect(log).not.toContain(token);
     expect(log).not.toContain(payload);
     const lines = log.split('\n').filter((line) => line.trim() !== '');
