@@ -317,7 +317,11 @@ describe('verifyToken', () => {
     // GIVEN
     await start();
     const id = await run();
-    const { authToken } = await client.send(new CreateMicrovmAuthTokenCommand({ microvmIdentifier: id, expirationInMinutes: 60, allowedPorts: [{ allPorts: {} }] }));
+    const { authToken } = await client.send(new CreateMicrovmAuthTokenCommand({
+      microvmIdentifier: id,
+      expirationInMinutes: 60,
+      allowedPorts: [{ allPorts: {} }],
+    }));
 
     // WHEN
     emulator.terminateExternally(id);
