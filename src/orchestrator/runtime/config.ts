@@ -52,7 +52,7 @@ export const SERVICE_MAX_TOKEN_TTL_SECONDS = 3600;
 /** The service caps maximumDurationInSeconds at 8 hours (not adjustable). */
 export const SERVICE_MAX_DURATION_SECONDS = 28_800;
 
-const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:microvm-image:[A-Za-z0-9._-]+$/;
+const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:microvm-image:[^\s:/]+$/;
 const CONNECTOR_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]*:(\d{12}|aws):network-connector:[^\s]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$/;
 
