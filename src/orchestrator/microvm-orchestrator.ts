@@ -1,5 +1,5 @@
 import {
-  Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations,
+  Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations,
   aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets,
   aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
@@ -91,7 +91,9 @@ export interface MicrovmOrchestratorProps {
   readonly maxSessionsPerOwner?: number;
 
   /**
-   * A customer-managed KMS key for the sessions table and the log groups.
+   * A customer-managed KMS key for the sessions table and the log groups. The stack needs an explicit region.
+   * CloudWatch Logs is added to the key policy of a key in this app; an imported key's policy must already let
+   * `logs.<region>.amazonaws.com` use it for these log groups.
    *
    * @default - AWS-owned keys
    */
@@ -225,6 +227,7 @@ export class MicrovmOrchestrator extends Construct {
       deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
     });
 
+    if (props.encryptionKey) allowLogsToUse(props.encryptionKey);
     if (props.runtimeLogging ?? true) {
       this.runtimeLogGroup = this.logGroup('RuntimeLogs', retention, props.encryptionKey);
     }
@@ -482,6 +485,26 @@ export class MicrovmOrchestrator extends Construct {
       acknowledgeInherentWildcards(fn);
     }
   }
+}
+
+/**
+ * Lets CloudWatch Logs use the key for this account's log groups in this region (a no-op for an imported key,
+ * whose policy cannot be changed here).
+ */
+function allowLogsToUse(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  }), true);
 }
 
 /** why a wildcard in a statement with these actions is inherent, or undefined when it is not ours to excuse. */

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Hook, ImageCode, MicrovmImage } from '../../src/image';
 import { Egress, Ingress } from '../../src/network';
@@ -97,9 +97,39 @@ describe('sessions table', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: keyArn } })],
     });
-    // the runtime and function log groups are encrypted with it too.
+    // the runtime and function log groups are encrypted with it too, and CloudWatch Logs may use it.
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }));
     expect(groups).toHaveLength(3);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+          Action: Match.arrayWith(['kms:Decrypt*', 'kms:GenerateDataKey*']),
+          Condition: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']] },
+            },
+          },
+        })]),
+      },
+    });
+  });
+
+  test('two orchestrators can share one key', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { region: 'eu-west-1', account: '123456789012' } });
+    const key = new kms.Key(stack, 'Key');
+    const image = newImage(stack);
+
+    // WHEN
+    new MicrovmOrchestrator(stack, 'A', { image, encryptionKey: key });
+    new MicrovmOrchestrator(stack, 'B', { image, encryptionKey: key });
+
+    // THEN
+    const [keyResource] = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key')) as any[];
+    const logsStatements = keyResource.Properties.KeyPolicy.Statement.filter((st: any) => st.Principal?.Service === 'logs.eu-west-1.amazonaws.com');
+    expect(logsStatements).toHaveLength(1);
   });
 
   test('removalPolicy DESTROY deletes the table and turns deletion protection off', () => {
@@ -410,6 +440,10 @@ describe('sweeper', () => {
     expect(env(template, /sweeper/).SESSIONS_TABLE_NAME).toEqual(env(template, /session API/).SESSIONS_TABLE_NAME);
   });
 
+  test('waits 10 minutes before an unowned MicroVM may be terminated by default', () => {
+    expect(env(build().template, /sweeper/).MICROVM_ORPHAN_GRACE_SECONDS).toBe('600');
+  });
+
   test('sweepInterval sets the schedule and the event age', () => {
     // WHEN
     const { template } = build({ sweepInterval: Duration.minutes(15) });
@@ -637,10 +671,13 @@ describe('validation', () => {
 
   test('skips validation for tokens', () => {
     // GIVEN
-    const n = (ref: string) => Token.asNumber({ Ref: ref });
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const n = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
 
     // WHEN
-    const { template } = build({
+    new MicrovmOrchestrator(stack, 'Orch', {
+      image: newImage(stack),
       appPorts: [n('Port')],
       tokenTtl: Duration.seconds(n('Ttl')),
       sweepInterval: Duration.minutes(n('Sweep')),
@@ -651,9 +688,12 @@ describe('validation', () => {
     });
 
     // THEN
+    const template = Template.fromStack(stack);
     const vars = env(template, /session API/);
     expect(JSON.stringify(vars.MICROVM_APP_PORTS)).toContain('Port');
-    expect(JSON.stringify(vars.MICROVM_MAX_SESSIONS)).toContain('MaxSessions');
-    expect(JSON.stringify(env(template, /sweeper/).MICROVM_ORPHAN_GRACE_SECONDS)).toContain('Grace');
+    expect(vars.MICROVM_TOKEN_TTL_SECONDS).toEqual({ Ref: 'Ttl' });
+    expect(vars.MICROVM_MAX_SESSIONS).toEqual({ Ref: 'MaxSessions' });
+    expect(env(template, /sweeper/).MICROVM_ORPHAN_GRACE_SECONDS).toEqual({ Ref: 'Grace' });
+    expect(JSON.stringify(template.findResources('AWS::Events::Rule'))).toContain('Sweep');
   });
 });
