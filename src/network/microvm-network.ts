@@ -97,7 +97,7 @@ export interface MicrovmNetworkProps {
   /**
    * Subnets of `vpc` for the connector's network interfaces (1 to 16). Only with `vpc`.
    *
-   * @default - the default selection of `vpc`: its private subnets, else its isolated ones
+   * @default - the default selection of `vpc`: its private subnets, else its isolated ones, else its public ones
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
 
@@ -171,7 +171,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
   /** the connector's security groups: their outbound rules are what MicroVMs can reach. */
   public readonly connections: ec2.Connections;
   /** the VPC egress network connector MicroVMs use. */
-  public readonly networkConnector: lambda.NetworkConnector;
+  public readonly networkConnector: lambda.INetworkConnector;
   /** the role Lambda assumes to manage the connector's network interfaces (dedicated, trust unconditioned). */
   public readonly operatorRole: iam.IRole;
   /** what the connector lets a MicroVM reach. */
