@@ -126,6 +126,8 @@ const DEFAULT_MAX_TERMINATIONS = 1000;
 const PAGE_SIZE = 50;
 /** A claim (or a termination) older than this is assumed lost and may be redone. */
 const CLAIM_TIMEOUT_MS = 5 * 60_000;
+/** Longest launch lease assumed when a LAUNCHING row carries no timestamp to date its launch by. */
+const MAX_LEASE_MS = 15 * 60_000;
 /** Clock skew allowed between the table's timestamps and the service's `startedAt`. */
 const LAUNCH_SKEW_MS = 60_000;
 /** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
@@ -241,8 +243,9 @@ export class Sweeper {
       if (row.status === 'LAUNCHING' && !this.isDeadLaunch(row, now)) {
         // the launch may have started its VM without recording it yet: every VM started since it took its
         // lease could be that VM.
-        const since = Date.parse(row.updatedAt ?? row.createdAt ?? '');
-        launchesSince = Math.min(launchesSince, Number.isFinite(since) ? since - LAUNCH_SKEW_MS : Number.NEGATIVE_INFINITY);
+        const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
+        const since = Number.isFinite(touched) ? touched : (row.leaseExpiresAt ?? now) - MAX_LEASE_MS;
+        launchesSince = Math.min(launchesSince, since - LAUNCH_SKEW_MS);
       }
     }
     return { report, snapshot, byVm, launchesSince, seen: new Set(), table, retry, remainingMs };
@@ -424,7 +427,7 @@ export class Sweeper {
     const now = this.now();
     const missing = run.report.listComplete
       ? run.snapshot.sessions.filter((row) => row.microvmId && !run.seen.has(row.microvmId)
-        && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !this.hasLiveLease(row, now))
+        && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !this.hasLiveLease(row, now) && !this.isFresh(row, now))
       : [];
     const deadLaunches = run.snapshot.sessions.filter((row) => this.isDeadLaunch(row, now));
     await forEachLimit(missing, this.concurrency, (row) => this.guard(run.report, async () => {
@@ -480,6 +483,15 @@ export class Sweeper {
     }
   }
 
+  /**
+   * A row written moments ago may name a VM that the eventually consistent list and GetMicrovm do not show
+   * yet: it is not judged by its absence until it is older than the confirmation interval.
+   */
+  private isFresh(row: SessionRow, now: number): boolean {
+    const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
+    return Number.isFinite(touched) && touched + this.confirmMs > now;
+  }
+
   private hasLiveLease(row: SessionRow, now: number): boolean {
     return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > now;
   }
@@ -491,7 +503,7 @@ export class Sweeper {
     }
     const leaseEnd = row.leaseExpiresAt ?? 0;
     const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
-    return leaseEnd + this.graceMs < now && Number.isFinite(touched) && touched + this.graceMs < now;
+    return leaseEnd + this.graceMs < now && (!Number.isFinite(touched) || touched + this.graceMs < now);
   }
 
   private isPastEnd(row: SessionRow, vm: MicrovmItem, now: number): boolean {

@@ -67,6 +67,7 @@ export function quietMetrics(): Metrics {
 export interface SweeperExtras {
   readonly metrics?: Metrics;
   readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
   /** The SDK client's own attempts (default: the SDK default, 3). */
   readonly sdkMaxAttempts?: number;
   /** The sweeper's attempts per call, on top of the SDK's. */
@@ -93,6 +94,7 @@ export function newSweeper(fx: Fixture, config: Partial<SweeperConfig> = {}, ext
     metrics: extra.metrics ?? quietMetrics(),
     now: () => fx.emulator.now(),
     clock: extra.clock,
+    sleep: extra.sleep,
     backoff: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: extra.maxAttempts ?? 8 },
   });
 }
@@ -192,4 +194,21 @@ export function terminations(vm: VmSnapshot | undefined): number {
 
 export function stateOf(fx: Fixture, id: string): string | undefined {
   return fx.emulator.getVm(id)?.state;
+}
+
+/**
+ * Virtual time for pacing: sleeps return at once and move the clock to the end of the longest sleep in flight,
+ * so a run's paced duration is measured without waiting for it.
+ */
+export function virtualTime(): { clock: () => number; sleep: (ms: number) => Promise<void> } {
+  let now = 0;
+  return {
+    clock: () => now,
+    sleep: async (ms: number) => {
+      // sleepers started in the same tick wake at their own deadline, not one after another.
+      const until = now + ms;
+      await Promise.resolve();
+      now = Math.max(now, until);
+    },
+  };
 }

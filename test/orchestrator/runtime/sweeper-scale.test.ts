@@ -1,5 +1,6 @@
-import { Fixture, newSweeper, putSessions, seedVms, startFixture, stateOf, suspects, terminations } from './sweeper-fixture';
+import { Fixture, newSweeper, putSessions, seedVms, startFixture, stateOf, suspects, terminations, virtualTime } from './sweeper-fixture';
 import { SweepReport } from '../../../src/orchestrator/runtime/sweeper';
+import { deadlineFor } from '../../../src/orchestrator/runtime/sweeper-config';
 
 const MINUTE = 60_000;
 
@@ -77,5 +78,38 @@ describe('a large fleet', () => {
     expect(report).toMatchObject({ listPages: 20, stoppedBy: 'maxListPages', listComplete: false });
     expect(fx.emulator.callCounts().ListMicrovms).toBe(20);
     expect(fx.emulator.callCounts().GetMicrovm).toBeUndefined();
+  });
+});
+
+describe('a large fleet with the default budget and rates', () => {
+  let fx: Fixture;
+  afterAll(async () => fx?.stop());
+
+  test('one invocation terminates all 500 confirmed orphans of 10,000 VMs within the 5-minute function deadline', async () => {
+    // GIVEN 10,000 VMs with 5% orphans, already suspected by an earlier sweep, and the handler's defaults
+    // (5 list and 5 terminate calls per second, 1,000 terminations) on virtual time
+    fx = await startFixture();
+    const owned: string[] = [];
+    const orphans: string[] = [];
+    for (let block = 0; block < 10; block++) {
+      owned.push(...seedVms(fx, 950, 1800));
+      orphans.push(...seedVms(fx, 50, 3600));
+    }
+    await putSessions(fx, owned.map((microvmId, i) => ({ sessionId: `s-${i}`, microvmId })));
+    await newSweeper(fx).run();
+    fx.emulator.advanceTime(2 * MINUTE);
+    const time = virtualTime();
+    const defaults = { rates: undefined, budget: { deadlineMs: deadlineFor(300_000) } };
+
+    // WHEN one sweep runs, paced at the default rates
+    const report = await newSweeper(fx, defaults, time).run();
+
+    // THEN it finished everything inside the deadline, its paced time dominated by 200 list and 500 terminate calls
+    expect(report).toMatchObject({ listPages: 200, listComplete: true, orphansTerminated: 500, errors: 0 });
+    expect(report.stoppedBy).toBeUndefined();
+    expect(report.remaining).toEqual({ terminations: 0, rowsToCheck: 0, listUnfinished: false });
+    expect(report.durationMs).toBeGreaterThanOrEqual(100_000);
+    expect(report.durationMs).toBeLessThan(deadlineFor(300_000));
+    expect(orphans.every((id) => stateOf(fx, id) === 'TERMINATED')).toBe(true);
   });
 });

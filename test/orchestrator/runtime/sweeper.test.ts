@@ -212,7 +212,13 @@ describe('rows', () => {
     const [a, b, live] = seedVms(fx, 3, 600);
     await putSession(fx, { sessionId: 'active', microvmId: a, generation: 3 });
     await putSession(fx, { sessionId: 'ending', microvmId: b, status: 'ENDING', leaseId: 'l', leaseExpiresAt: fx.emulator.now() - 1 });
-    await putSession(fx, { sessionId: 'vanished', microvmId: 'mvm-00000000-0000-0000-0000-000000000000' });
+    await putSession(fx, {
+      sessionId: 'vanished',
+      microvmId: 'mvm-00000000-0000-0000-0000-000000000000',
+      updatedAt: new Date(fx.emulator.now() - 5 * MINUTE).toISOString(),
+    });
+    // a row recorded a moment ago may name a VM the eventually consistent list does not show yet.
+    await putSession(fx, { sessionId: 'just-recorded', microvmId: 'mvm-11111111-1111-1111-1111-111111111111' });
     await putSession(fx, { sessionId: 'live', microvmId: live });
     fx.emulator.terminateExternally(a);
     fx.emulator.terminateExternally(b);
@@ -220,7 +226,8 @@ describe('rows', () => {
     // WHEN one sweep runs
     const report = await newSweeper(fx).run();
 
-    // THEN each broken row is marked (same generation, no endpoint) or, for an ENDING session, removed
+    // THEN each broken row is marked (same generation, no endpoint) or, for an ENDING session, removed; the fresh
+    // row is left for the next sweep
     expect(report).toMatchObject({ rowsRepaired: 3, errors: 0, listComplete: true });
     const active = await getSession(fx, 'active');
     expect(active).toMatchObject({ vmState: 'TERMINATED', generation: 3, status: 'ACTIVE', microvmId: a });
@@ -228,14 +235,17 @@ describe('rows', () => {
     expect(await getSession(fx, 'ending')).toBeUndefined();
     expect(await getSession(fx, 'vanished')).toMatchObject({ vmState: 'TERMINATED' });
     expect(await getSession(fx, 'live')).toMatchObject({ vmState: 'RUNNING' });
-    // only the VM missing from the list needed a GetMicrovm to confirm
+    expect(await getSession(fx, 'just-recorded')).toMatchObject({ vmState: 'RUNNING' });
+    // only the (not fresh) VM missing from the list needed a GetMicrovm to confirm
     expect(fx.emulator.callCounts().GetMicrovm).toBe(1);
 
-    // WHEN another sweep runs
+    // WHEN another sweep runs two minutes later
+    fx.emulator.advanceTime(2 * MINUTE);
     const again = await newSweeper(fx).run();
 
-    // THEN there is nothing left to repair
-    expect(again.rowsRepaired).toBe(0);
+    // THEN only the row recorded earlier, still without a VM, is repaired
+    expect(again.rowsRepaired).toBe(1);
+    expect(await getSession(fx, 'just-recorded')).toMatchObject({ vmState: 'TERMINATED' });
   });
 
   test('a repair never clobbers a relaunch that happened after the scan', async () => {
