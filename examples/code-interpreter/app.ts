@@ -53,7 +53,8 @@ export class CodeInterpreterStack extends Stack {
 export function buildApp(app: App = new App()): App {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new MicrovmChecks(app));
   new CodeInterpreterStack(app, 'CodeInterpreter', {
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012', region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+    // a region but no account: ARNs are concrete, and synth needs no AWS lookups (Availability Zones stay Fn::GetAZs).
+    env: { region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
   });
   return app;
 }
