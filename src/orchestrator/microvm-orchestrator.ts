@@ -384,7 +384,7 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('SessionsResumed', props);
   }
 
-  /** sessions ended with `DELETE`. @default - sum over 5 minutes */
+  /** sessions ended, by `DELETE` or by the sweeper once past their lifetime. @default - sum over 5 minutes */
   public metricSessionsEnded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('SessionsEnded', props);
   }
@@ -423,7 +423,7 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('VmsSeen', { statistic: cloudwatch.Stats.MAXIMUM, ...props, dimensionsMap: { state, ...props.dimensionsMap } });
   }
 
-  /** MicroVMs no session owns, found past their grace period. @default - sum over 5 minutes */
+  /** MicroVMs no session owns, found past their grace period (one is counted on each sweep that sees it). @default - sum over 5 minutes */
   public metricOrphansFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('OrphansFound', props);
   }

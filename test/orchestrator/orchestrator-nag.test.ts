@@ -134,3 +134,24 @@ test('every acknowledgement the orchestrator makes carries a reason', () => {
   expect(acks.length).toBeGreaterThan(3);
   for (const a of acks) expect(a.reason.length).toBeGreaterThan(40);
 });
+
+test('synthesizing with both packs registered reports nothing unacknowledged from the orchestrator', () => {
+  // GIVEN
+  const app = new App();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new MicrovmChecks(app));
+  const stack = new Stack(app, 'Stack');
+  const image = new MicrovmImage(stack, 'Image', { code: ImageCode.fromBucket(s3.Bucket.fromBucketName(stack, 'B', 'artifacts'), 'a.zip') });
+  new MicrovmOrchestrator(stack, 'Orch', { image });
+
+  // WHEN
+  let report = '';
+  try {
+    app.synth();
+  } catch (e) {
+    report = (e as Error).message;
+  }
+
+  // THEN (an ERROR anywhere fails synth; the image's own findings belong to MicrovmImage.)
+  expect(report).not.toMatch(/Stack\/Orch\//);
+  expect(report).not.toMatch(/MicrovmChecks-EgressInternet/);
+});
