@@ -16,10 +16,12 @@ isolated.addS3Endpoint({ prefixListId: 'pl-63a5400a' }); // com.amazonaws.us-eas
 isolated.allowTo(ec2.Peer.ipv4('10.0.0.0/24'), ec2.Port.tcp(5432), 'database in the first MicroVM subnet');
 new CfnOutput(isolatedStack, 'ConnectorArn', { value: Egress.network(isolated).bind(isolatedStack).networkConnectorArn });
 
-// domain allowlist: package registries only, through AWS Network Firewall and a NAT gateway in one zone.
+// domain allowlist: package registries only, through AWS Network Firewall and a NAT gateway in one zone, with
+// DNS limited to the same names.
 const allowlistStack = new Stack(app, 'MicrovmNetworkAllowlistInteg');
 const allowlist = new MicrovmNetwork(allowlistStack, 'Network', {
   allowedDomains: ['pypi.org', 'files.pythonhosted.org', 'registry.npmjs.org', '*.github.com'],
+  dnsFirewall: true,
   logRetention: logs.RetentionDays.ONE_WEEK,
   logRemovalPolicy: RemovalPolicy.DESTROY,
 });
