@@ -9,10 +9,7 @@ import {
   GetMicrovmCommand,
   LambdaMicrovmsClient,
   ResumeMicrovmCommand,
-  RunMicrovmCommand,
-  RunMicrovmRequest,
   SuspendMicrovmCommand,
-  TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -20,19 +17,11 @@ import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-er
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
-import { clientTokenFor, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { GONE_STATES, SessionLauncher } from './session-launcher';
+import { SESSION_METRICS } from './session-metrics';
+import { InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
 
-/** Metric names the session API emits (EMF, Powertools Metrics). */
-export const SESSION_METRICS = {
-  SESSIONS_CREATED: 'SessionsCreated',
-  SESSIONS_RESUMED: 'SessionsResumed',
-  SESSIONS_ENDED: 'SessionsEnded',
-  LAUNCH_LATENCY: 'LaunchLatency',
-  TOKENS_MINTED: 'TokensMinted',
-  QUOTA_REJECTIONS: 'QuotaRejections',
-  ADMISSION_REJECTIONS: 'AdmissionRejections',
-  UPSTREAM_ERRORS: 'UpstreamErrors',
-} as const;
+export { SESSION_METRICS };
 
 /** Constructor arguments of {@link SessionApi}. */
 export interface SessionApiProps {
@@ -74,9 +63,6 @@ interface Caller {
 }
 
 const POLL_INTERVAL_MS = 250;
-/** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
-const ROW_RETENTION_SECONDS = 86_400;
-const GONE_STATES = ['TERMINATING', 'TERMINATED'];
 
 /**
  * The session control plane behind the Function URL: routes, ownership, the launch protocol
@@ -93,6 +79,7 @@ export class SessionApi {
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly waitPolls: number;
+  private readonly launcher: SessionLauncher;
 
   constructor(props: SessionApiProps) {
     this.microvms = props.microvms;
@@ -103,6 +90,7 @@ export class SessionApi {
     this.now = props.now ?? Date.now;
     this.leaseMs = props.leaseMilliseconds ?? 30_000;
     this.waitPolls = Math.ceil((props.launchWaitMilliseconds ?? 1500) / POLL_INTERVAL_MS);
+    this.launcher = new SessionLauncher({ ...props, store: this.store, now: this.now, leaseMs: this.leaseMs });
   }
 
   /** Answers one Function URL request; never throws and never returns a stack trace. */
@@ -154,8 +142,8 @@ export class SessionApi {
     let polls = 0;
     for (let round = 0; round < 10; round++) {
       if (!row) {
-        const created = await this.createRow(caller, id);
-        if (created) return this.launch(created, payload, ports, true);
+        const created = await this.launcher.createRow(caller, id);
+        if (created) return this.launched(await this.launcher.launch(created, payload, true), ports);
         row = await this.store.get(caller.owner, id);
         continue;
       }
@@ -165,8 +153,8 @@ export class SessionApi {
       }
       if (row.status === 'ACTIVE') {
         // past its lifetime or gone: the next generation gets a new clientToken, hence a new VM.
-        const next = await this.store.beginLaunch(row, this.nextLaunch(row, row.generation + 1));
-        if (next) return this.launch(next, payload, ports, false);
+        const next = await this.store.beginLaunch(row, this.launcher.nextLaunch(row, row.generation + 1));
+        if (next) return this.launched(await this.launcher.launch(next, payload, false), ports);
       } else if (this.leaseLive(row)) {
         if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
         if (polls >= this.waitPolls) {
@@ -180,17 +168,17 @@ export class SessionApi {
         // crashed launcher created is returned again instead of a second one. A microvmId on a
         // LAUNCHING row is the previous generation's VM (set only together with ACTIVE): make sure
         // it is gone, since an interrupted delete or relaunch may have left it running.
-        const next = await this.store.beginLaunch(row, { ...this.nextLaunch(row, row.generation), clientToken: row.clientToken });
+        const next = await this.store.beginLaunch(row, { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken });
         if (next) {
-          await this.terminateOrRelease(next, row.microvmId);
-          return this.launch(next, payload, ports, false);
+          await this.launcher.terminateOrRelease(next, row.microvmId);
+          return this.launched(await this.launcher.launch(next, payload, false), ports);
         }
       } else {
         // an abandoned delete: finish terminating the old VM, then relaunch as the next generation.
-        const next = await this.store.beginLaunch(row, this.nextLaunch(row, row.generation + 1));
+        const next = await this.store.beginLaunch(row, this.launcher.nextLaunch(row, row.generation + 1));
         if (next) {
-          await this.terminateOrRelease(next, row.microvmId);
-          return this.launch(next, payload, ports, false);
+          await this.launcher.terminateOrRelease(next, row.microvmId);
+          return this.launched(await this.launcher.launch(next, payload, false), ports);
         }
       }
       row = await this.store.get(caller.owner, id);
@@ -285,7 +273,7 @@ export class SessionApi {
       if (!ending) continue;
       // a LAUNCHING row abandoned before RunMicrovm answered has no microvmId: if its VM exists,
       // no row owns it any more and the sweeper terminates it.
-      await this.terminateOrRelease(ending, ending.microvmId);
+      await this.launcher.terminateOrRelease(ending, ending.microvmId);
       if (await this.store.deleteSession(ending, this.config.maxSessions !== undefined)) {
         this.count(SESSION_METRICS.SESSIONS_ENDED);
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
@@ -295,174 +283,10 @@ export class SessionApi {
     throw ApiError.unavailable('SessionContended', 'the session changed too often while this request ran; retry', 1);
   }
 
-  // ---- launch protocol ----
-
-  /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
-  private async createRow(caller: Caller, id: string): Promise<SessionItem | undefined> {
-    const { maxSessions, maxSessionsPerOwner } = this.config;
-    // a concurrent PUT of this same session may have created it meanwhile: that is not a new
-    // session, so re-read before rejecting.
-    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) >= maxSessionsPerOwner) {
-      if (await this.store.get(caller.owner, id)) return undefined;
-      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
-    }
-    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
-      if (await this.store.get(caller.owner, id)) return undefined;
-      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
-    }
-    const now = this.isoNow();
-    const item: SessionItem = {
-      owner: caller.owner,
-      sessionId: id,
-      ownerArn: caller.ownerArn,
-      status: 'LAUNCHING',
-      createdAt: now,
-      ...this.nextLaunch({ owner: caller.owner, sessionId: id }, 1),
-      ttl: Math.floor(this.now() / 1000) + this.config.maxDurationSeconds + ROW_RETENTION_SECONDS,
-    };
-    if (!await this.store.createLaunching(item)) {
-      if (maxSessions !== undefined) await this.store.releaseSlot();
-      return undefined;
-    }
-    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) > maxSessionsPerOwner) {
-      // a concurrent create for another session of this caller got in first: back out completely.
-      await this.store.deleteSession(item, maxSessions !== undefined);
-      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
-    }
-    return item;
-  }
-
-  /** A fresh lease for `generation` of a session, with that generation's clientToken. */
-  private nextLaunch(key: { owner: string; sessionId: string }, generation: number) {
-    return {
-      generation,
-      leaseId: randomUUID(),
-      leaseExpiresAt: this.now() + this.leaseMs,
-      clientToken: clientTokenFor(key.owner, key.sessionId, generation),
-      updatedAt: this.isoNow(),
-    };
-  }
-
-  /** Runs the row's VM under its clientToken, records it, and answers with a token. */
-  private async launch(claimed: SessionItem, payload: string | undefined, ports: number[], fresh: boolean) {
-    let row = claimed;
-    const started = this.now();
-    for (let attempt = 0; ; attempt++) {
-      let vm;
-      try {
-        vm = await this.microvms.send(new RunMicrovmCommand(this.runRequest(row, payload)));
-      } catch (err) {
-        const name = errorName(err);
-        if (name === 'ConflictException' && attempt < 3) {
-          // the token was already used with other parameters (a different payload or configuration):
-          // move on to the next generation; a VM made under the old token has no row and is swept.
-          row = await this.nextGeneration(row);
-          continue;
-        }
-        await this.abandon(row, fresh && row.generation === claimed.generation);
-        if (name === 'ServiceQuotaExceededException') {
-          this.count(SESSION_METRICS.QUOTA_REJECTIONS);
-          this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
-          throw ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
-        }
-        throw err;
-      }
-      if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {
-        // a replay of a spent clientToken (for example a session id reused after DELETE) returns
-        // the old, terminated VM: the next generation gets a fresh one.
-        row = await this.nextGeneration(row);
-        continue;
-      }
-      this.metrics.addMetric(SESSION_METRICS.LAUNCH_LATENCY, MetricUnit.Milliseconds, Math.max(0, this.now() - started));
-      const startedAt = vm.startedAt instanceof Date ? vm.startedAt.getTime() : this.now();
-      const lifetime = vm.maximumDurationInSeconds ?? this.config.maxDurationSeconds;
-      const expiresAt = new Date(startedAt + lifetime * 1000).toISOString();
-      const record = {
-        microvmId: vm.microvmId as string,
-        endpoint: toHttpsUrl(vm.endpoint ?? ''),
-        vmState: vm.state ?? 'PENDING',
-        imageVersion: vm.imageVersion ?? this.config.imageVersion,
-        expiresAt,
-        updatedAt: this.isoNow(),
-        ttl: Math.floor((startedAt + lifetime * 1000) / 1000) + ROW_RETENTION_SECONDS,
-      };
-      let final = await this.store.finishLaunch(row, record);
-      if (!final) {
-        // our lease expired and someone took the launch over: same generation means same clientToken,
-        // hence the same VM, so answering with it is still correct.
-        const current = await this.store.get(row.owner, row.sessionId);
-        if (!current || current.generation !== row.generation) this.lostLease();
-        final = { ...current, ...record, status: 'ACTIVE' };
-      }
-      this.count(SESSION_METRICS.SESSIONS_CREATED);
-      this.logger.info('session launched', {
-        owner: final.owner,
-        sessionId: final.sessionId,
-        generation: final.generation,
-        microvmId: final.microvmId,
-        state: final.vmState,
-        imageVersion: final.imageVersion,
-      });
-      const token = await this.mint(final, ports, this.config.tokenTtlSeconds);
-      return jsonResponse(201, this.render(final, this.stateOf(final), token));
-    }
-  }
-
-  private runRequest(row: SessionItem, payload: string | undefined): RunMicrovmRequest {
-    const c = this.config;
-    return {
-      imageIdentifier: c.imageArn,
-      imageVersion: c.imageVersion,
-      clientToken: row.clientToken,
-      egressNetworkConnectors: c.egressConnectors,
-      ingressNetworkConnectors: c.ingressConnectors,
-      executionRoleArn: c.executionRoleArn,
-      // the service rejects cloudWatch logging without an execution role (it writes as that role).
-      logging: c.executionRoleArn && c.runtimeLogGroup
-        ? { cloudWatch: { logGroup: c.runtimeLogGroup } }
-        : { disabled: {} },
-      idlePolicy: c.idlePolicy ? { ...c.idlePolicy } : undefined,
-      maximumDurationInSeconds: c.maxDurationSeconds,
-      runHookPayload: payload,
-    };
-  }
-
-  private async nextGeneration(row: SessionItem): Promise<SessionItem> {
-    const generation = row.generation + 1;
-    const next = await this.store.beginLaunch(row, {
-      ...pickLease(row),
-      generation,
-      clientToken: clientTokenFor(row.owner, row.sessionId, generation),
-    });
-    return next ?? this.lostLease();
-  }
-
-  /**
-   * Leaves nothing half-created after a failed launch: a row this request created is deleted
-   * (with its admission slot); any other row keeps its generation and clientToken with the lease
-   * released, so the next PUT replays the launch at once. If RunMicrovm took effect but its answer
-   * was lost, the next PUT derives the same clientToken and gets that VM back (or the sweeper ends it).
-   */
-  private async abandon(row: SessionItem, createdHere: boolean): Promise<void> {
-    try {
-      if (createdHere) await this.store.deleteSession(row, this.config.maxSessions !== undefined);
-      else await this.store.releaseLease(row, this.isoNow());
-    } catch (err) {
-      // the lease still expires on its own; the original error is the one to report.
-      this.logger.warn('could not release a failed launch', { owner: row.owner, sessionId: row.sessionId, error: errorName(err) });
-    }
-  }
-
-  private async terminateOrRelease(row: SessionItem, microvmId: string | undefined): Promise<void> {
-    if (!microvmId) return;
-    try {
-      await this.microvms.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId }));
-    } catch (err) {
-      const name = errorName(err);
-      if (name === 'ResourceNotFoundException' || name === 'ConflictException') return; // already gone or going
-      await this.store.releaseLease(row, this.isoNow()).catch(() => false);
-      throw err;
-    }
+  /** The answer to a PUT that launched (or adopted) the session's VM: 201 with a fresh token. */
+  private async launched(row: SessionItem, ports: number[]) {
+    const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
+    return jsonResponse(201, this.render(row, this.stateOf(row), token));
   }
 
   // ---- tokens and state ----
@@ -586,15 +410,6 @@ export class SessionApi {
 
   // ---- errors and metrics ----
 
-  private admissionRejected(message: string): ApiError {
-    this.count(SESSION_METRICS.ADMISSION_REJECTIONS);
-    return ApiError.tooManyRequests('AdmissionLimit', message, 30);
-  }
-
-  private lostLease(): never {
-    throw ApiError.unavailable('SessionContended', 'another request took this launch over; retry', 1);
-  }
-
   private toApiError(err: unknown): ApiError {
     if (err instanceof ApiError) return err;
     if (err instanceof InvalidNextTokenError) return ApiError.badRequest('InvalidNextToken', err.message);
@@ -623,21 +438,6 @@ export class SessionApi {
   private count(name: string): void {
     this.metrics.addMetric(name, MetricUnit.Count, 1);
   }
-}
-
-function pickLease(row: SessionItem) {
-  return {
-    generation: row.generation,
-    leaseId: row.leaseId as string,
-    leaseExpiresAt: row.leaseExpiresAt as number,
-    clientToken: row.clientToken,
-    updatedAt: row.updatedAt,
-  };
-}
-
-function toHttpsUrl(endpoint: string): string {
-  if (endpoint === '') return endpoint;
-  return /^https?:\/\//i.test(endpoint) ? endpoint.replace(/^http:/i, 'https:') : `https://${endpoint}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,255 @@
+// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
+/* eslint-disable import/no-extraneous-dependencies */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import { ApiError, errorName } from './api-error';
+import type { OrchestratorConfig } from './config';
+import { SESSION_METRICS } from './session-metrics';
+import { clientTokenFor, SessionItem, SessionStore } from './session-table';
+
+/** VM states after which a VM never serves again. */
+export const GONE_STATES = ['TERMINATING', 'TERMINATED'];
+/** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
+const ROW_RETENTION_SECONDS = 86_400;
+
+/** What the launcher shares with the session API. */
+export interface SessionLauncherProps {
+  readonly microvms: LambdaMicrovmsClient;
+  readonly store: SessionStore;
+  readonly config: OrchestratorConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly leaseMs: number;
+}
+
+/**
+ * The launch protocol: admission, intent recorded under a lease before RunMicrovm, a clientToken
+ * derived from owner, session and generation (so retries and takeovers replay the same VM), and a
+ * failed launch that leaves nothing half-created.
+ */
+export class SessionLauncher {
+  private readonly microvms: LambdaMicrovmsClient;
+  private readonly store: SessionStore;
+  private readonly config: OrchestratorConfig;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+
+  constructor(props: SessionLauncherProps) {
+    this.microvms = props.microvms;
+    this.store = props.store;
+    this.config = props.config;
+    this.logger = props.logger;
+    this.metrics = props.metrics;
+    this.now = props.now;
+    this.leaseMs = props.leaseMs;
+  }
+
+  /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
+  async createRow(caller: { owner: string; ownerArn: string }, id: string): Promise<SessionItem | undefined> {
+    const { maxSessions, maxSessionsPerOwner } = this.config;
+    // a concurrent PUT of this same session may have created it meanwhile: that is not a new
+    // session, so re-read before rejecting.
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) >= maxSessionsPerOwner) {
+      if (await this.store.get(caller.owner, id)) return undefined;
+      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+    }
+    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
+      if (await this.store.get(caller.owner, id)) return undefined;
+      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
+    }
+    const now = this.isoNow();
+    const item: SessionItem = {
+      owner: caller.owner,
+      sessionId: id,
+      ownerArn: caller.ownerArn,
+      status: 'LAUNCHING',
+      createdAt: now,
+      ...this.nextLaunch({ owner: caller.owner, sessionId: id }, 1),
+      ttl: Math.floor(this.now() / 1000) + this.config.maxDurationSeconds + ROW_RETENTION_SECONDS,
+    };
+    if (!await this.store.createLaunching(item)) {
+      if (maxSessions !== undefined) await this.store.releaseSlot();
+      return undefined;
+    }
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) > maxSessionsPerOwner) {
+      // a concurrent create for another session of this caller got in first: back out completely.
+      await this.store.deleteSession(item, maxSessions !== undefined);
+      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+    }
+    return item;
+  }
+
+  /** A fresh lease for `generation` of a session, with that generation's clientToken. */
+  nextLaunch(key: { owner: string; sessionId: string }, generation: number) {
+    return {
+      generation,
+      leaseId: randomUUID(),
+      leaseExpiresAt: this.now() + this.leaseMs,
+      clientToken: clientTokenFor(key.owner, key.sessionId, generation),
+      updatedAt: this.isoNow(),
+    };
+  }
+
+  /**
+   * Runs the row's VM under its clientToken and records it; returns the ACTIVE row. `fresh` means
+   * this request created the row, so a failed launch deletes it instead of releasing the lease.
+   */
+  async launch(claimed: SessionItem, payload: string | undefined, fresh: boolean): Promise<SessionItem> {
+    let row = claimed;
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      let vm;
+      try {
+        vm = await this.microvms.send(new RunMicrovmCommand(this.runRequest(row, payload)));
+      } catch (err) {
+        const name = errorName(err);
+        if (name === 'ConflictException' && attempt < 3) {
+          // the token was already used with other parameters (a different payload or configuration):
+          // move on to the next generation; a VM made under the old token has no row and is swept.
+          row = await this.nextGeneration(row);
+          continue;
+        }
+        await this.abandon(row, fresh && row.generation === claimed.generation);
+        if (name === 'ServiceQuotaExceededException') {
+          this.count(SESSION_METRICS.QUOTA_REJECTIONS);
+          this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
+          throw ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
+        }
+        throw err;
+      }
+      if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {
+        // a replay of a spent clientToken (for example a session id reused after DELETE) returns
+        // the old, terminated VM: the next generation gets a fresh one.
+        row = await this.nextGeneration(row);
+        continue;
+      }
+      this.metrics.addMetric(SESSION_METRICS.LAUNCH_LATENCY, MetricUnit.Milliseconds, Math.max(0, this.now() - started));
+      const startedAt = vm.startedAt instanceof Date ? vm.startedAt.getTime() : this.now();
+      const lifetime = vm.maximumDurationInSeconds ?? this.config.maxDurationSeconds;
+      const expiresAt = new Date(startedAt + lifetime * 1000).toISOString();
+      const record = {
+        microvmId: vm.microvmId as string,
+        endpoint: toHttpsUrl(vm.endpoint ?? ''),
+        vmState: vm.state ?? 'PENDING',
+        imageVersion: vm.imageVersion ?? this.config.imageVersion,
+        expiresAt,
+        updatedAt: this.isoNow(),
+        ttl: Math.floor((startedAt + lifetime * 1000) / 1000) + ROW_RETENTION_SECONDS,
+      };
+      let final = await this.store.finishLaunch(row, record);
+      if (!final) {
+        // our lease expired and someone took the launch over: same generation means same clientToken,
+        // hence the same VM, so answering with it is still correct.
+        const current = await this.store.get(row.owner, row.sessionId);
+        if (!current || current.generation !== row.generation) this.lostLease();
+        final = { ...current, ...record, status: 'ACTIVE' };
+      }
+      this.count(SESSION_METRICS.SESSIONS_CREATED);
+      this.logger.info('session launched', {
+        owner: final.owner,
+        sessionId: final.sessionId,
+        generation: final.generation,
+        microvmId: final.microvmId,
+        state: final.vmState,
+        imageVersion: final.imageVersion,
+      });
+      return final;
+    }
+  }
+
+  private runRequest(row: SessionItem, payload: string | undefined): RunMicrovmRequest {
+    const c = this.config;
+    return {
+      imageIdentifier: c.imageArn,
+      imageVersion: c.imageVersion,
+      clientToken: row.clientToken,
+      egressNetworkConnectors: c.egressConnectors,
+      ingressNetworkConnectors: c.ingressConnectors,
+      executionRoleArn: c.executionRoleArn,
+      // the service rejects cloudWatch logging without an execution role (it writes as that role).
+      logging: c.executionRoleArn && c.runtimeLogGroup
+        ? { cloudWatch: { logGroup: c.runtimeLogGroup } }
+        : { disabled: {} },
+      idlePolicy: c.idlePolicy ? { ...c.idlePolicy } : undefined,
+      maximumDurationInSeconds: c.maxDurationSeconds,
+      runHookPayload: payload,
+    };
+  }
+
+  private async nextGeneration(row: SessionItem): Promise<SessionItem> {
+    const generation = row.generation + 1;
+    const next = await this.store.beginLaunch(row, {
+      ...pickLease(row),
+      generation,
+      clientToken: clientTokenFor(row.owner, row.sessionId, generation),
+    });
+    return next ?? this.lostLease();
+  }
+
+  /**
+   * Leaves nothing half-created after a failed launch: a row this request created is deleted
+   * (with its admission slot); any other row keeps its generation and clientToken with the lease
+   * released, so the next PUT replays the launch at once. If RunMicrovm took effect but its answer
+   * was lost, the next PUT derives the same clientToken and gets that VM back (or the sweeper ends it).
+   */
+  private async abandon(row: SessionItem, createdHere: boolean): Promise<void> {
+    try {
+      if (createdHere) await this.store.deleteSession(row, this.config.maxSessions !== undefined);
+      else await this.store.releaseLease(row, this.isoNow());
+    } catch (err) {
+      // the lease still expires on its own; the original error is the one to report.
+      this.logger.warn('could not release a failed launch', { owner: row.owner, sessionId: row.sessionId, error: errorName(err) });
+    }
+  }
+
+  /** Terminates a VM (gone already is fine); on failure releases the row's lease and rethrows. */
+  async terminateOrRelease(row: SessionItem, microvmId: string | undefined): Promise<void> {
+    if (!microvmId) return;
+    try {
+      await this.microvms.send(new TerminateMicrovmCommand({ microvmIdentifier: microvmId }));
+    } catch (err) {
+      const name = errorName(err);
+      if (name === 'ResourceNotFoundException' || name === 'ConflictException') return; // already gone or going
+      await this.store.releaseLease(row, this.isoNow()).catch(() => false);
+      throw err;
+    }
+  }
+
+  private admissionRejected(message: string): ApiError {
+    this.count(SESSION_METRICS.ADMISSION_REJECTIONS);
+    return ApiError.tooManyRequests('AdmissionLimit', message, 30);
+  }
+
+  private lostLease(): never {
+    throw ApiError.unavailable('SessionContended', 'another request took this launch over; retry', 1);
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private count(name: string): void {
+    this.metrics.addMetric(name, MetricUnit.Count, 1);
+  }
+}
+
+function pickLease(row: SessionItem) {
+  return {
+    generation: row.generation,
+    leaseId: row.leaseId as string,
+    leaseExpiresAt: row.leaseExpiresAt as number,
+    clientToken: row.clientToken,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toHttpsUrl(endpoint: string): string {
+  if (endpoint === '') return endpoint;
+  return /^https?:\/\//i.test(endpoint) ? endpoint.replace(/^http:/i, 'https:') : `https://${endpoint}`;
+}
