@@ -103,9 +103,11 @@ export interface SweepReport {
   readonly unownedInGrace: number;
   /** Unowned VMs left alone because a launch that may own them is still in flight. */
   readonly protectedByLaunch: number;
-  /** Terminations this run made (a TerminateMicrovm it claimed and that succeeded). */
+  /** Orphans this run terminated (a TerminateMicrovm it claimed and that succeeded). */
   readonly orphansTerminated: number;
+  /** Sessions past their end (or abandoned while ENDING) whose VM this run terminated. */
   readonly sessionsEnded: number;
+  /** TerminateMicrovm calls made (retries of one call count once); never more than `maxTerminations`. */
   readonly terminateCalls: number;
   readonly rowsRepaired: number;
   readonly errors: number;
@@ -149,6 +151,8 @@ interface Run {
   readonly retry: RetryContext;
   /** Milliseconds left before the run's deadline. */
   readonly remainingMs: () => number;
+  /** Terminations reserved against the budget (a reservation is returned when its claim fails). */
+  readonly reserved: { count: number };
 }
 
 /**
@@ -248,7 +252,7 @@ export class Sweeper {
         launchesSince = Math.min(launchesSince, since - LAUNCH_SKEW_MS);
       }
     }
-    return { report, snapshot, byVm, launchesSince, seen: new Set(), table, retry, remainingMs };
+    return { report, snapshot, byVm, launchesSince, seen: new Set(), table, retry, remainingMs, reserved: { count: 0 } };
   }
 
   private async sweepList(run: Run): Promise<void> {
@@ -346,6 +350,7 @@ export class Sweeper {
       return;
     }
     if (!await table.claimSuspect(suspect, run.report.runId, now, now - CLAIM_TIMEOUT_MS)) {
+      run.reserved.count--;
       return;
     }
     let done = false;
@@ -366,6 +371,7 @@ export class Sweeper {
     }
     const nowIso = new Date(now).toISOString();
     if (!await run.table.claimSessionVm(row, nowIso, new Date(now - CLAIM_TIMEOUT_MS).toISOString())) {
+      run.reserved.count--;
       return;
     }
     if (await this.terminate(run, row.microvmId!)) {
@@ -374,18 +380,22 @@ export class Sweeper {
     }
   }
 
-  /** Checks the budget and reserves one termination; false (and counted as left over) when none is left. */
+  /**
+   * Reserves one termination before the claim (concurrent lanes would otherwise overshoot the budget); false,
+   * and counted as left over, when the budget or the time is used up.
+   */
   private mayTerminate(run: Run): boolean {
-    if (run.report.terminateCalls >= this.maxTerminations || run.remainingMs() <= 0) {
+    if (run.reserved.count >= this.maxTerminations || run.remainingMs() <= 0) {
       run.report.remaining.terminations++;
       return false;
     }
-    run.report.terminateCalls++;
+    run.reserved.count++;
     return true;
   }
 
   /** True when this call terminated the VM; false when it was already gone or going. */
   private async terminate(run: Run, microvmId: string): Promise<boolean> {
+    run.report.terminateCalls++;
     try {
       const command = new TerminateMicrovmCommand({ microvmIdentifier: microvmId });
       await withRetries(run.retry, () => this.options.microvms.send(command), this.terminateLimiter);

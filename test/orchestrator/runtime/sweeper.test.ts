@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   Fixture,
   GRACE_SECONDS,
@@ -15,6 +15,7 @@ import {
   suspects,
   terminations,
 } from './sweeper-fixture';
+import { ORPHAN_PARTITION } from '../../../src/orchestrator/runtime/session-table';
 import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
 
 const MINUTE = 60_000;
@@ -371,6 +372,49 @@ describe('concurrency', () => {
       expect(await getSession(fx, `dead-${i}`)).toMatchObject({ vmState: 'TERMINATED', generation: 4, microvmId: dead[i] });
       expect(await getSession(fx, `expired-${i}`)).toMatchObject({ vmState: 'TERMINATING', generation: 1, microvmId: expired[i] });
     }
+  });
+});
+
+describe('claims', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await startFixture();
+  });
+  afterEach(async () => fx.stop());
+
+  test('a claim held by another sweep is respected, and taken over once it is stale (that sweep died)', async () => {
+    // GIVEN a confirmed orphan whose suspect row another sweep claimed a minute ago
+    const [vm] = seedVms(fx, 1, 3600);
+    const now = fx.emulator.now();
+    await fx.documentClient.send(new PutCommand({
+      TableName: fx.tableName,
+      Item: {
+        owner: ORPHAN_PARTITION,
+        sessionId: vm,
+        microvmId: vm,
+        firstSeenAt: new Date(now - 10 * MINUTE).toISOString(),
+        claimedBy: 'crashed-run',
+        claimedAt: now - MINUTE,
+      },
+    }));
+
+    // WHEN a sweep runs while the claim is fresh
+    const first = await newSweeper(fx).run();
+
+    // THEN it leaves the VM to the claim holder
+    expect(first).toMatchObject({ orphansFound: 1, terminateCalls: 0, orphansTerminated: 0 });
+    expect(stateOf(fx, vm)).toBe('RUNNING');
+
+    // WHEN the claim is five minutes old and another sweep runs
+    fx.emulator.advanceTime(5 * MINUTE);
+    const second = await newSweeper(fx).run();
+
+    // THEN that sweep takes it over, terminates the VM and records the termination
+    expect(second.orphansTerminated).toBe(1);
+    expect(stateOf(fx, vm)).toBe('TERMINATED');
+    const [suspect] = await suspects(fx);
+    expect(suspect.terminatedAt).toBe(new Date(fx.emulator.now()).toISOString());
+    expect(suspect.claimedBy).toBeUndefined();
   });
 });
 
