@@ -34,10 +34,10 @@ export function conflict(resourceType: string, resourceId: string, message: stri
   return new ApiError(409, 'ConflictException', message, { resourceType, resourceId });
 }
 
-export function quotaExceeded(message: string, quotaCode: string): ApiError {
+export function quotaExceeded(message: string, quotaCode: string, resourceType = 'Microvm', resourceId = 'memory'): ApiError {
   return new ApiError(402, 'ServiceQuotaExceededException', message, {
-    resourceType: 'Microvm',
-    resourceId: 'memory',
+    resourceType,
+    resourceId,
     serviceCode: 'lambda',
     quotaCode,
   });

@@ -16,6 +16,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<OperationName, number>> = {
   CreateMicrovmImage: 10,
   GetMicrovmImage: 10,
   ListMicrovmImages: 10,
+  UpdateMicrovmImage: 10,
   DeleteMicrovmImage: 10,
   ListMicrovmImageVersions: 10,
   GetMicrovmImageVersion: 10,

@@ -1,8 +1,8 @@
 import { conflict, notFound, validation } from './errors';
-import { ImageStore, MANAGED_IMAGE_NAME, versionState, type ImageRecord, type ImageVersionRecord, type VersionOutcome } from './image-store';
-import { seconds } from './microvm-api';
+import { ImageStore, MANAGED_IMAGE_NAME, requireImageArn, versionState, type ImageRecord, type ImageVersionRecord, type VersionOutcome } from './image-store';
 import { paginate, parseMaxResults, type Page } from './pagination';
 import { isObject, optionalString, requireObject, requiredString, validateLogging } from './request-validation';
+import { seconds } from './wire';
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 
@@ -24,8 +24,41 @@ export class ImageApi {
     requireObject(body, 'The request body');
     requiredString(body, 'name', 1, 64);
     if (!/^[a-zA-Z0-9_-]+$/.test(body.name)) throw validation(`name must match [a-zA-Z0-9-_]+, got ${body.name}.`);
+    this.validateConfig(body);
+    const now = this.ctx.now();
+    const { image } = this.ctx.images.create(body, now, this.ctx.buildDelayMs(), this.ctx.buildOutcome());
+    const version = image.versions[image.versions.length - 1];
+    return {
+      ...version.config,
+      ...this.describe(image, now),
+      // the service answers before the build starts, whatever its outcome.
+      state: 'CREATING',
+      latestActiveImageVersion: undefined,
+      imageVersion: version.version,
+    };
+  }
+
+  /** UpdateMicrovmImage: the whole configuration again; always a new version. */
+  public update(identifier: string, body: Record<string, any>): Record<string, unknown> {
+    requireObject(body, 'The request body');
+    requireImageArn(identifier, 'imageIdentifier');
+    this.validateConfig(body);
+    const image = this.ctx.images.resolve(identifier);
+    const now = this.ctx.now();
+    const { clientToken: _token, ...config } = body;
+    const version = this.ctx.images.update(image, config, now, this.ctx.buildDelayMs(), this.ctx.buildOutcome());
+    const described = this.describe(image, now);
+    return {
+      ...version.config,
+      ...described,
+      state: 'UPDATING',
+      latestActiveImageVersion: this.ctx.images.latestActive(image, now - 1)?.version,
+      imageVersion: version.version,
+    };
+  }
+
+  private validateConfig(body: Record<string, any>): void {
     const base = requiredString(body, 'baseImageArn', 1, 2048);
-    if (base !== this.ctx.images.managedArn) throw notFound('MicrovmImage', base, `Base image ${base} not found.`);
     const role = requiredString(body, 'buildRoleArn', 20, 2048);
     if (!ROLE_ARN.test(role)) throw validation(`buildRoleArn must be an IAM role ARN, got ${role}.`);
     if (!isObject(body.codeArtifact) || typeof body.codeArtifact.uri !== 'string') {
@@ -38,17 +71,7 @@ export class ImageApi {
     if (Array.isArray(body.egressNetworkConnectors) && body.egressNetworkConnectors.length > 1) {
       throw validation('egressNetworkConnectors must have at most 1 item.');
     }
-    const now = this.ctx.now();
-    const { image } = this.ctx.images.create(body, now, this.ctx.buildDelayMs(), this.ctx.buildOutcome());
-    const version = image.versions[image.versions.length - 1];
-    return {
-      ...version.config,
-      ...this.describe(image, now),
-      // the service answers before the build starts, whatever its outcome.
-      state: 'CREATING',
-      latestActiveImageVersion: undefined,
-      imageVersion: version.version,
-    };
+    if (base !== this.ctx.images.managedArn) throw notFound('MicrovmImage', base, `Base image ${base} not found.`);
   }
 
   public get(identifier: string): Record<string, unknown> {

@@ -1,8 +1,12 @@
-import { conflict, notFound, validation } from './errors';
+import { conflict, notFound, quotaExceeded, validation } from './errors';
 import type { RegisterImageOptions } from './types';
+import { canonicalJson } from './wire';
 
 /** The default baseline memory of an image (2 GB, 1 vCPU). */
 export const DEFAULT_IMAGE_MEMORY_MIB = 2048;
+
+/** The service quota of versions per image. */
+export const MAX_VERSIONS_PER_IMAGE = 50;
 
 /** The Lambda-managed base image every emulated account sees. */
 export const MANAGED_IMAGE_NAME = 'al2023-1';
@@ -109,7 +113,7 @@ export class ImageStore {
   ): { image: ImageRecord; created: boolean } {
     const name = request.name;
     const { name: _n, tags: _t, clientToken, ...config } = request;
-    const fingerprint = JSON.stringify(request, Object.keys(request).filter((k) => k !== 'clientToken').sort());
+    const fingerprint = canonicalJson({ ...request, clientToken: undefined });
     const existing = this.images.get(name);
     if (existing) {
       if (clientToken !== undefined && existing.clientToken === clientToken && existing.requestFingerprint === fingerprint) {
@@ -142,6 +146,33 @@ export class ImageStore {
     };
     this.images.set(name, record);
     return { image: record, created: true };
+  }
+
+  /** UpdateMicrovmImage: a new version with the whole new configuration, built like a create. */
+  public update(image: ImageRecord, config: Record<string, any>, now: number, buildDelayMs: number, outcome: VersionOutcome): ImageVersionRecord {
+    if (image.versions.some((v) => versionState(v, now) === 'IN_PROGRESS')) {
+      throw conflict('MicrovmImage', image.arn, `Image ${image.arn} is still building a version.`);
+    }
+    if (image.versions.length >= MAX_VERSIONS_PER_IMAGE) {
+      throw quotaExceeded(`Image ${image.arn} has ${MAX_VERSIONS_PER_IMAGE} versions, the quota; delete old versions first.`, 'versions-per-image', 'MicrovmImage', image.arn);
+    }
+    let n = image.versions.length + 1;
+    while (image.versions.some((v) => v.version === String(n))) n++;
+    const version: ImageVersionRecord = {
+      version: String(n),
+      seq: image.versions[image.versions.length - 1].seq + 1,
+      config,
+      createdAt: now,
+      buildDoneAt: now + buildDelayMs,
+      outcome,
+      status: 'ACTIVE',
+      updatedAt: now,
+      memoryMiB: config.resources?.[0]?.minimumMemoryInMiB ?? DEFAULT_IMAGE_MEMORY_MIB,
+      hooksPort: config.hooks?.port,
+    };
+    image.versions.push(version);
+    image.updatedAt = now;
+    return version;
   }
 
   public delete(image: ImageRecord): void {

@@ -13,6 +13,7 @@ import {
 } from './request-validation';
 import type { IssuedToken } from './types';
 import type { VmRecord, VmStore } from './vm-store';
+import { canonicalJson, seconds } from './wire';
 
 /** The header name the data plane reads the token from, and the key of the `authToken` map. */
 export const AUTH_TOKEN_KEY = 'X-aws-proxy-auth';
@@ -219,21 +220,4 @@ export class MicrovmApi {
     });
     return token;
   }
-}
-
-/** Epoch seconds, the restJson1 timestamp format of this service. */
-export function seconds(ms: number | undefined): number | undefined {
-  return ms === undefined ? undefined : ms / 1000;
-}
-
-/** JSON with sorted keys and undefined members dropped, to compare requests for clientToken reuse. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

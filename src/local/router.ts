@@ -52,6 +52,7 @@ export function resolveRoute(method: string, pathname: string, query: URLSearchP
     } else if (sub === undefined) {
       if (method === 'GET') return r('GetMicrovmImage', () => images.get(id));
       if (method === 'DELETE') return r('DeleteMicrovmImage', () => images.delete(id));
+      if (method === 'PUT') return r('UpdateMicrovmImage', (b) => images.update(id, b), true);
     } else if (sub === 'versions') {
       if (subId === undefined && method === 'GET') return r('ListMicrovmImageVersions', () => images.listVersions(id, query));
       if (subId !== undefined && method === 'GET') return r('GetMicrovmImageVersion', () => images.getVersion(id, subId));

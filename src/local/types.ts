@@ -17,6 +17,7 @@ export type OperationName =
   | 'CreateMicrovmImage'
   | 'GetMicrovmImage'
   | 'ListMicrovmImages'
+  | 'UpdateMicrovmImage'
   | 'DeleteMicrovmImage'
   | 'ListMicrovmImageVersions'
   | 'GetMicrovmImageVersion'

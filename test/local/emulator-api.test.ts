@@ -21,6 +21,7 @@ import {
   RunMicrovmCommandInput,
   SuspendMicrovmCommand,
   TerminateMicrovmCommand,
+  UpdateMicrovmImageCommand,
   UpdateMicrovmImageVersionCommand,
   ValidationException,
   paginateListMicrovms,
@@ -493,6 +494,29 @@ describe('image API', () => {
     expect(refused).toBeInstanceOf(ConflictException);
     expect(deleted).toMatchObject({ imageIdentifier: imageArn, state: 'DELETING' });
     expect(gone).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  test('an update builds a new version that new launches use; existing VMs keep theirs', async () => {
+    // GIVEN
+    const before = await run();
+    const config = {
+      baseImageArn: 'arn:aws:lambda:us-east-1:aws:microvm-image:al2023-1',
+      buildRoleArn: 'arn:aws:iam::123456789012:role/build',
+      codeArtifact: { uri: 's3://bucket/app-v3.zip' },
+    };
+
+    // WHEN
+    const updated = await client.send(new UpdateMicrovmImageCommand({ imageIdentifier: imageArn, ...config }));
+    const after = await run();
+    const byName = await rejectionOf(client.send(new UpdateMicrovmImageCommand({ imageIdentifier: 'sandbox', ...config })));
+
+    // THEN
+    expect(updated).toMatchObject({ imageVersion: '3', state: 'UPDATING', codeArtifact: { uri: 's3://bucket/app-v3.zip' } });
+    expect(after.imageVersion).toBe('3');
+    expect(emulator.getVm(before.microvmId!)?.imageVersion).toBe('2');
+    expect(byName).toBeInstanceOf(ValidationException);
+    const image = await client.send(new GetMicrovmImageCommand({ imageIdentifier: imageArn }));
+    expect(image).toMatchObject({ state: 'UPDATED', latestActiveImageVersion: '3' });
   });
 
   test('lists images, versions and the managed base image', async () => {
