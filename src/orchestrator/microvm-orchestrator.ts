@@ -307,7 +307,9 @@ export class MicrovmOrchestrator extends Construct {
       role: this.functionRole('SweeperRole', sweeperLogs),
       logGroup: sweeperLogs,
       memorySize: 512,
-      // the sweeper keeps a per-run budget below this, so a large backlog finishes over several runs.
+      // the sweeper keeps a per-run budget below this, so a large backlog finishes over several runs. Runs may
+      // overlap (it is safe to run concurrently), so no reserved concurrency: reserving any fails to deploy in
+      // accounts whose concurrency limit is still the new-account minimum.
       timeout: Duration.minutes(5),
       architecture: lambda.Architecture.ARM_64,
       environment: { ...common, [ENV.ORPHAN_GRACE_SECONDS]: String(config.orphanGraceSeconds) },
@@ -351,8 +353,9 @@ export class MicrovmOrchestrator extends Construct {
   }
 
   /**
-   * Lets `grantee` call the session API: `lambda:InvokeFunctionUrl` (IAM auth only) on the orchestrator function.
-   * Each caller sees only the sessions its own IAM identity created.
+   * Lets `grantee` call the session API: `lambda:InvokeFunctionUrl` (IAM auth only) on the orchestrator function,
+   * and `lambda:InvokeFunction` for calls made through the URL. Each caller sees only the sessions its own IAM
+   * identity created.
    */
   public grantSessions(grantee: iam.IGrantable): iam.Grant {
     return this.orchestratorFunction.grantInvokeUrl(grantee);

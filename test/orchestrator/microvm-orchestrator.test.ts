@@ -399,7 +399,18 @@ describe('grantSessions', () => {
         }]),
       },
     });
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/"lambda:InvokeFunction"[^}]*"Resource":"\*"/);
+    // function URLs also check lambda:InvokeFunction, limited here to calls that come through the URL.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(caller.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: 'lambda:InvokeFunction',
+          Effect: 'Allow',
+          Resource: fnArn,
+          Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
+        }]),
+      },
+    });
   });
 });
 
