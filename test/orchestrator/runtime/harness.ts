@@ -197,13 +197,14 @@ export function body(res: APIGatewayProxyStructuredResultV2): any {
   return res.body ? JSON.parse(res.body) : undefined;
 }
 
-/** Sends until the answer is not a retryable 503/429, at most `attempts` times (no sleeps: the rig is local). */
+/** Sends until the answer is not one of `retryOn` (retryable 503/429), at most `attempts` times. */
 export async function untilSettled(
   send: () => Promise<APIGatewayProxyStructuredResultV2>,
   attempts = 60,
+  retryOn: number[] = [503, 429],
 ): Promise<APIGatewayProxyStructuredResultV2> {
   let res = await send();
-  for (let i = 1; i < attempts && (res.statusCode === 503 || res.statusCode === 429); i++) {
+  for (let i = 1; i < attempts && retryOn.includes(res.statusCode as number); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 100)));
     res = await send();
   }

@@ -82,6 +82,35 @@ describe('one live VM per session', () => {
   });
 });
 
+describe('admission under concurrency', () => {
+  test('concurrent creates never pass maxSessionsPerOwner or maxSessions, and rejected ones leave nothing', async () => {
+    // GIVEN
+    const api = rig.api({ MICROVM_MAX_SESSIONS_PER_OWNER: '3', MICROVM_MAX_SESSIONS: '5' });
+    const vmsBefore = rig.emulator.listVms().length;
+    const rowsBefore = (await rig.tableItems()).filter((item: any) => item.owner.S !== '#meta').length;
+    const one = 'arn:aws:iam::111111111111:user/greedy';
+    const many = Array.from({ length: 8 }, (_, i) => `arn:aws:iam::111111111111:user/crowd-${i}`);
+
+    // WHEN
+    const greedy = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      untilSettled(() => api.handle(event('PUT', `/sessions/g-${i}`, { caller: one })), 200, [503])));
+    const crowd = await Promise.all(many.map((caller) => untilSettled(() => api.handle(event('PUT', '/sessions/c', { caller })), 200, [503])));
+
+    // THEN
+    const created = [...greedy, ...crowd].filter((r) => r.statusCode === 201).length;
+    const rejected = [...greedy, ...crowd].filter((r) => r.statusCode === 429).length;
+    expect(created + rejected).toBe(18);
+    expect(greedy.filter((r) => r.statusCode === 201).length).toBeLessThanOrEqual(3);
+    expect(created).toBeLessThanOrEqual(5);
+    expect(created).toBeGreaterThan(0);
+    const rows = (await rig.tableItems()).filter((item: any) => item.owner.S !== '#meta').length;
+    expect(rows - rowsBefore).toBe(created);
+    expect(rig.emulator.listVms().length - vmsBefore).toBe(created);
+    const counter = (await rig.tableItems()).find((item: any) => item.owner.S === '#meta') as any;
+    expect(Number(counter.count.N)).toBe(created);
+  });
+});
+
 describe('a launch that crashes between RunMicrovm and the table update', () => {
   /** A document client whose first session-finishing update fails, as if the Lambda died there. */
   function crashingOnFinish(): { client: DynamoDBDocumentClient; crashed: () => number } {
