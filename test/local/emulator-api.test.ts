@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import {
+  AccessDeniedException,
   ConflictException,
   CreateMicrovmAuthTokenCommand,
   CreateMicrovmImageCommand,
@@ -546,6 +547,22 @@ describe('wire protocol', () => {
     expect(answer.status).toBe(403);
     expect(answer.headers['x-amzn-errortype']).toBe('AccessDeniedException');
     expect(JSON.parse(answer.body)).toEqual({ message: expect.any(String) });
+  });
+
+  test('fails if the SDK request loses its signature (AccessDeniedException through the SDK)', async () => {
+    // GIVEN a client whose requests lose the Authorization header after signing
+    client.middlewareStack.add((next) => async (args: any) => {
+      delete args.request.headers.authorization;
+      return next(args);
+    }, { step: 'deserialize', name: 'dropSignature' });
+
+    // WHEN
+    const error = await rejectionOf(run());
+
+    // THEN
+    expect(error).toBeInstanceOf(AccessDeniedException);
+    expect(error.$metadata.httpStatusCode).toBe(403);
+    expect(emulator.listVms()).toHaveLength(0);
   });
 
   test('fails if the route is unknown (a generic service exception, 404)', async () => {
