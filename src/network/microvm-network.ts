@@ -41,7 +41,7 @@ export interface MicrovmNetworkProps {
    * pages): a Network Firewall endpoint at about $0.395 per hour plus $0.065 per GB processed, a NAT gateway at
    * about $0.045 per hour plus $0.045 per GB (AWS waives NAT gateway hours and GB up to the matching firewall
    * endpoint usage), a public IPv4 address at $0.005 per hour, and internet data transfer out. One zone is
-   * roughly $330 a month before traffic.
+   * roughly $290 a month with the NAT waiver ($325 without) before traffic.
    *
    * Not available with `vpc`: the firewall needs routing this construct designs.
    *
@@ -195,7 +195,11 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
   public readonly egressMode: EgressMode;
   /** the Network Firewall domain list targets (`*.example.com` rendered as `.example.com`); empty without `allowedDomains`. */
   public readonly allowedDomains: string[];
-  /** the firewall policy enforcing `allowedDomains`. @default - none without `allowedDomains` */
+  /**
+   * the firewall policy enforcing `allowedDomains`.
+   *
+   * @default - none without `allowedDomains`
+   */
   public readonly firewallPolicy?: networkfirewall.CfnFirewallPolicy;
 
   private readonly ownSecurityGroup?: ec2.SecurityGroup;
@@ -475,6 +479,10 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   }
   if (props.networkConnectorName !== undefined && !isToken(props.networkConnectorName) && !/^[a-zA-Z0-9_-]{1,64}$/.test(props.networkConnectorName)) {
     throw invalidProp('networkConnectorName', props.networkConnectorName, 'be 1 to 64 letters, digits, "_" or "-"', 'Rename it.');
+  }
+  if (props.dnsFirewall && isToken(props.allowedDomains)) {
+    throw invalidProp('allowedDomains', '<token>', 'be a literal list when dnsFirewall is on (its entries are translated for the DNS Firewall at synth)',
+      'Pass the domains as strings, or leave dnsFirewall off.');
   }
   if (props.allowedDomains === undefined) return undefined;
   const targets = toFirewallTargets('allowedDomains', props.allowedDomains);

@@ -1,4 +1,4 @@
-import { App, Stack, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { App, CfnParameter, Stack, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MicrovmNetwork } from '../../src';
@@ -49,6 +49,20 @@ describe('MicrovmNetwork: DNS firewall', () => {
     const stack = newStack();
     new MicrovmNetwork(stack, 'Network', { dnsFirewall: true });
     expect(new AwsSolutionsChecks(stack).validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  test('fails if the domain list is a token', () => {
+    const stack = newStack();
+    const list = new CfnParameter(stack, 'Domains', { type: 'CommaDelimitedList' }).valueAsList;
+    expect(() => new MicrovmNetwork(stack, 'Network', { allowedDomains: list, dnsFirewall: true }))
+      .toThrow(/^allowedDomains must be a literal list when dnsFirewall is on/);
+  });
+
+  test('a token entry passes through unvalidated', () => {
+    const stack = newStack();
+    const domain = new CfnParameter(stack, 'Domain').valueAsString;
+    new MicrovmNetwork(stack, 'Network', { allowedDomains: [domain], dnsFirewall: true });
+    expect(dnsRules(Template.fromStack(stack))[0][3]).toEqual(['amazonaws.com', '*.amazonaws.com', { Ref: 'Domain' }]);
   });
 
   test('fails if combined with vpc', () => {

@@ -11,6 +11,20 @@ describe('Ingress', () => {
     })));
   });
 
+  test('renders the deploy-time partition, so China and GovCloud regions work', () => {
+    const cn = new Stack(new App(), 'Cn', { env: { account: '123456789012', region: 'cn-north-1' } });
+    expect(cn.resolve(Ingress.renderArns(cn, [Ingress.none()]))).toEqual([{
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:cn-north-1:aws:network-connector:aws-network-connector:NO_INGRESS']],
+    }]);
+  });
+
+  test('renders pseudo parameters in an environment-agnostic stack', () => {
+    const agnostic = new Stack(new App(), 'Agnostic');
+    expect(agnostic.resolve(Ingress.all().bind(agnostic))).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':aws:network-connector:aws-network-connector:ALL_INGRESS']],
+    });
+  });
+
   test('fails if ALL_INGRESS is combined with another connector', () => {
     expect(() => Ingress.renderArns(stack, [Ingress.all(), Ingress.shell()])).toThrow(/must not combine ALL_INGRESS/);
   });
