@@ -452,10 +452,10 @@ describe('faults', () => {
 
     // THEN the faults happened, every orphan is gone, no owned VM was touched, within a sweep or two more
     // than without faults
-    const errors = fx.emulator.errorCounts();
-    expect(errors.ListMicrovms?.ThrottlingException).toBeGreaterThan(0);
-    expect(errors.ListMicrovms?.InternalServerException).toBeGreaterThan(0);
-    expect(errors.TerminateMicrovm?.InternalServerException).toBeGreaterThan(0);
+    const errors = Object.values(fx.emulator.errorCounts());
+    const injected = (type: string) => errors.reduce((n, perType) => n + (perType[type] ?? 0), 0);
+    expect(injected('ThrottlingException')).toBeGreaterThan(5);
+    expect(injected('InternalServerException')).toBeGreaterThan(5);
     expect(reports.length).toBeLessThanOrEqual(4);
     expect(orphans.every((id) => stateOf(fx, id) === 'TERMINATED')).toBe(true);
     expect(owned.slice(3).every((id) => terminations(fx.emulator.getVm(id)) === 0)).toBe(true);
