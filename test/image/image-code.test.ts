@@ -85,7 +85,7 @@ describe('ImageCode.fromDirectory: packaging', () => {
 
   test('fails if a symbolic link leaves the context', () => {
     // GIVEN
-    const outside = buildContext({ 'credentials': 'x\n' });
+    const outside = buildContext({ credentials: 'x\n' });
     const dir = buildContext({ Dockerfile: DOCKERFILE });
     fs.symlinkSync(path.join(outside, 'credentials'), path.join(dir, 'innocent.txt'));
     // WHEN / THEN
@@ -99,9 +99,9 @@ describe('ImageCode.fromDirectory: packaging', () => {
       new MicrovmImage(stack, 'Image', { code: ImageCode.fromDirectory(dir) });
       return imageProps(stack).CodeArtifact.Uri;
     };
-    const a = buildContext({ Dockerfile: DOCKERFILE, 'x.txt': '1' });
-    const b = buildContext({ Dockerfile: DOCKERFILE, 'x.txt': '1' });
-    const c = buildContext({ Dockerfile: DOCKERFILE, 'x.txt': '2' });
+    const a = buildContext({ 'Dockerfile': DOCKERFILE, 'x.txt': '1' });
+    const b = buildContext({ 'Dockerfile': DOCKERFILE, 'x.txt': '1' });
+    const c = buildContext({ 'Dockerfile': DOCKERFILE, 'x.txt': '2' });
     // WHEN / THEN
     expect(uri(a)).toBe(uri(b));
     expect(uri(a)).not.toBe(uri(c));

@@ -49,10 +49,14 @@ describe('hooks rendering', () => {
       Port: 8081,
       MicrovmImageHooks: { Ready: 'ENABLED', ReadyTimeoutInSeconds: 3600, Validate: 'ENABLED', ValidateTimeoutInSeconds: 1 },
       MicrovmHooks: {
-        Run: 'ENABLED', RunTimeoutInSeconds: 60,
-        Resume: 'ENABLED', ResumeTimeoutInSeconds: 2,
-        Suspend: 'ENABLED', SuspendTimeoutInSeconds: 60,
-        Terminate: 'ENABLED', TerminateTimeoutInSeconds: 5,
+        Run: 'ENABLED',
+        RunTimeoutInSeconds: 60,
+        Resume: 'ENABLED',
+        ResumeTimeoutInSeconds: 2,
+        Suspend: 'ENABLED',
+        SuspendTimeoutInSeconds: 60,
+        Terminate: 'ENABLED',
+        TerminateTimeoutInSeconds: 5,
       },
     });
   });

@@ -54,17 +54,8 @@ export function stagedCode(image: IConstruct): string {
   return (asset.node.findChild('Stage') as AssetStaging).absoluteStagedPath;
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(data: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+// node 20.15+ has zlib.crc32, which @types/node does not declare yet.
+const crc32 = (zlib as unknown as { crc32(data: Buffer): number }).crc32;
 
 /** writes a deflated zip with the given entries and returns its path. */
 export function writeZip(files: Record<string, string>): string {
