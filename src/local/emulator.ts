@@ -296,7 +296,7 @@ export class MicrovmEmulator {
         idlePolicy: options.idlePolicy,
         ingressNetworkConnectors: [managedConnectorArn(this.region, 'HTTP_INGRESS')],
         egressNetworkConnectors: [managedConnectorArn(this.region, 'INTERNET_EGRESS')],
-        stuckPending: false,
+        stuckPending: phase === 'launching' && (options.stuckPending ?? false),
       }, phase, startedAt);
       ids.push(vm.id);
     }

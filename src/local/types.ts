@@ -188,4 +188,6 @@ export interface SeedVmsOptions {
   readonly maximumDurationInSeconds?: number;
   /** @default none */
   readonly idlePolicy?: IdlePolicy;
+  /** With state PENDING: stay PENDING until `releasePending` (otherwise launchDelayMs applies). @default false */
+  readonly stuckPending?: boolean;
 }

@@ -344,6 +344,20 @@ describe('seedVms', () => {
     expect(emulator.callCounts()).toEqual({});
   });
 
+  test('seeded PENDING VMs follow the launch delay, or stay PENDING when stuck', async () => {
+    // GIVEN
+    await start({ launchDelayMs: 2 * SECOND });
+    const [launching] = emulator.seedVms(1, { imageArn, state: 'PENDING' });
+    const [stuck] = emulator.seedVms(1, { imageArn, state: 'PENDING', stuckPending: true });
+
+    // WHEN
+    emulator.advanceTime(2 * SECOND);
+
+    // THEN
+    expect(emulator.getVm(launching)?.state).toBe('RUNNING');
+    expect(emulator.getVm(stuck)?.state).toBe('PENDING');
+  });
+
   test('10,000 VMs are listed in exactly 200 pages', async () => {
     // GIVEN
     await start();
