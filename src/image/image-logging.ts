@@ -1,4 +1,5 @@
 import { RemovalPolicy, aws_logs as logs } from 'aws-cdk-lib';
+import { ImageLoggingSpec } from './private/logging-spec';
 
 /**
  * Options for a log group the image creates.
@@ -49,11 +50,17 @@ export class ImageLogging {
   }
 
   private constructor(
-    /** @internal */
-    public readonly _kind: 'NEW' | 'EXISTING' | 'DISABLED',
-    /** @internal */
-    public readonly _logGroup?: logs.ILogGroup,
-    /** @internal */
-    public readonly _options: ImageLogGroupOptions = {},
+    private readonly kind: 'NEW' | 'EXISTING' | 'DISABLED',
+    private readonly existing?: logs.ILogGroup,
+    private readonly options: ImageLogGroupOptions = {},
   ) {}
+
+  /**
+   * What the image should do, for `MicrovmImage`.
+   *
+   * @internal
+   */
+  public _config(): ImageLoggingSpec {
+    return { kind: this.kind, logGroup: this.existing, options: this.options };
+  }
 }

@@ -28,7 +28,7 @@ export class Hook {
 
   private constructor(
     /** whether the service calls the hook. */
-    public readonly enabled: boolean,
+    public readonly isEnabled: boolean,
     /** how long the service waits, when set explicitly. */
     public readonly timeout?: Duration,
   ) {}

@@ -232,14 +232,14 @@ export class MicrovmImage extends MicrovmImageBase {
       }).withSessionTags(),
     });
 
-    const logging = props.logging ?? ImageLogging.newLogGroup();
-    if (logging._kind === 'NEW') {
+    const logging = (props.logging ?? ImageLogging.newLogGroup())._config();
+    if (logging.kind === 'NEW') {
       this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-        retention: logging._options.retention ?? logs.RetentionDays.ONE_MONTH,
-        removalPolicy: logging._options.removalPolicy ?? RemovalPolicy.RETAIN,
+        retention: logging.options.retention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: logging.options.removalPolicy ?? RemovalPolicy.RETAIN,
       });
-    } else if (logging._kind === 'EXISTING') {
-      this.logGroup = logging._logGroup;
+    } else if (logging.kind === 'EXISTING') {
+      this.logGroup = logging.logGroup;
     }
     if (this.logGroup) this.grantLogs(this.logGroup);
 

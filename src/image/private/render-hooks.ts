@@ -27,13 +27,13 @@ export function validateHooks(hooks: LifecycleHooks | undefined, prop = 'hooks')
   if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
     throw invalidProp(`${prop}.port`, port, 'be an integer from 1 to 65535', 'Use the port your application serves its hooks on, e.g. 9000.');
   }
-  const enabled = RULES.filter((rule) => hooks[rule.name]?.enabled);
+  const enabled = RULES.filter((rule) => hooks[rule.name]?.isEnabled);
   if (enabled.length === 0) {
     throw invalidProp(`${prop}`, { port }, 'enable at least one hook (the service rejects a hooks port with no hook)',
       'Enable `ready: Hook.enabled()`, or leave `hooks` out.');
   }
   const runtime = enabled.filter((rule) => rule.runtime).map((rule) => rule.name);
-  if (runtime.length > 0 && !hooks.ready?.enabled) {
+  if (runtime.length > 0 && !hooks.ready?.isEnabled) {
     throw invalidProp(`${prop}.ready`, 'disabled', `be enabled when a runtime hook is (${runtime.join(', ')})`,
       'Serve /aws/lambda-microvms/runtime/v1/ready and set `ready: Hook.enabled()`.');
   }
@@ -57,10 +57,10 @@ export function validateHooks(hooks: LifecycleHooks | undefined, prop = 'hooks')
  */
 export function renderHooks(hooks: LifecycleHooks | undefined): lambda.CfnMicrovmImage.HooksProperty {
   if (hooks === undefined) return {};
-  const state = (name: HookRule['name']) => (hooks[name]?.enabled ? 'ENABLED' : 'DISABLED');
+  const state = (name: HookRule['name']) => (hooks[name]?.isEnabled ? 'ENABLED' : 'DISABLED');
   const seconds = (name: HookRule['name']) => {
     const hook = hooks[name];
-    if (!hook?.enabled) return undefined;
+    if (!hook?.isEnabled) return undefined;
     const rule = RULES.find((r) => r.name === name)!;
     return hook.timeout ? hook.timeout.toSeconds() : rule.defaultSeconds;
   };
