@@ -98,6 +98,24 @@ describe('orphans', () => {
     expect(stateOf(fx, vm)).toBe('RUNNING');
   });
 
+  test('a suspect whose VM left the list altogether is forgotten after a complete pass, not after a partial one', async () => {
+    // GIVEN a suspect for a VM the service no longer lists, and 120 other VMs (three pages)
+    seedVms(fx, 120, 60);
+    await fx.documentClient.send(new PutCommand({
+      TableName: fx.tableName,
+      Item: { owner: ORPHAN_PARTITION, sessionId: 'mvm-gone', microvmId: 'mvm-gone', firstSeenAt: new Date(fx.emulator.now() - 10 * MINUTE).toISOString() },
+    }));
+
+    // WHEN a sweep stops after two pages, then a sweep reads all three
+    const partial = await newSweeper(fx, { budget: { maxListPages: 2 } }).run();
+    const kept = await suspects(fx);
+    const complete = await newSweeper(fx).run();
+
+    // THEN only the complete pass clears it
+    expect([partial.suspectsCleared, kept.length, complete.suspectsCleared]).toEqual([0, 1, 1]);
+    expect(await suspects(fx)).toEqual([]);
+  });
+
   test('two sightings closer than confirmAfterSeconds do not confirm an orphan', async () => {
     // GIVEN an orphan suspected a moment ago
     const [vm] = seedVms(fx, 1, 3600);
