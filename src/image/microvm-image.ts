@@ -10,7 +10,7 @@ import { LifecycleHooks } from './lifecycle-hooks';
 import { IMicrovmImage, MicrovmImageBase } from './microvm-image-base';
 import { MicrovmMemory } from './microvm-memory';
 import { OsCapability } from './os-capability';
-import { flattenReference } from './private/nag-ids';
+import { flattenReference } from '../shared/nag-ids';
 import { findTokenSecrets, renderEnvironment, validateEnvironment } from './private/render-environment';
 import { renderHooks, validateHooks } from './private/render-hooks';
 import { Egress, EgressMode } from '../network/egress';

@@ -16,7 +16,8 @@ import { DnsFirewall } from './dns-firewall';
 import { MAX_RULE_GROUP_CAPACITY, domainListCapacity, toFirewallTargets } from './domain-allowlist';
 import { DomainFirewall } from './domain-firewall';
 import { EgressMode, IMicrovmNetwork } from './egress';
-import { OPERATOR_INTERFACE_RESOURCE, createOperatorRole } from './operator-role';
+import { createOperatorRole } from './operator-role';
+import { flattenReference } from '../shared/nag-ids';
 import { invalidProp, isToken } from '../shared/validation';
 
 const DEFAULT_CIDR = '10.0.0.0/16';
@@ -296,8 +297,10 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     });
     Annotations.of(this.networkConnector).acknowledgeWarning('@aws-cdk/aws-lambda:networkConnectorOperatorRoleNotModified',
       'the dedicated operator role carries an inline equivalent of AWSLambdaNetworkConnectorOperatorPolicy');
+    // named as cdk-nag renders it for this stack, which depends on whether its region and account are concrete.
+    const interfaces = Stack.of(this).formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
     Validations.of(this.operatorRole).acknowledge({
-      id: `AwsSolutions-IAM5[${OPERATOR_INTERFACE_RESOURCE}]`,
+      id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(interfaces))}]`,
       reason: 'network interface ids do not exist before Lambda creates them; creation is limited to the connector tags and tagging to the create call',
     });
   }
@@ -475,6 +478,11 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
     const valid = match && match.slice(1, 5).every((o) => Number(o) <= 255) && Number(match[5]) >= 16 && Number(match[5]) <= 24;
     if (!valid) {
       throw invalidProp('cidr', props.cidr, 'be an IPv4 CIDR block from /16 to /24', 'Use for example "10.0.0.0/16".');
+    }
+    const address = match.slice(1, 5).reduce((sum, octet) => sum * 256 + Number(octet), 0);
+    if (address % 2 ** (32 - Number(match[5])) !== 0) {
+      throw invalidProp('cidr', props.cidr, 'start at the block\'s network address (no host bits set)',
+        'Clear the host bits, for example "10.0.0.0/16" instead of "10.0.1.0/16".');
     }
   }
   if (props.networkConnectorName !== undefined && !isToken(props.networkConnectorName) && !/^[a-zA-Z0-9_-]{1,64}$/.test(props.networkConnectorName)) {

@@ -55,6 +55,3 @@ export function createOperatorRole(scope: Construct, id: string, subnetIds: stri
     inlinePolicies: { NetworkConnectorOperator: document },
   });
 }
-
-/** the network-interface resource pattern of the operator policy, for nag acknowledgements. */
-export const OPERATOR_INTERFACE_RESOURCE = 'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*';

@@ -14,6 +14,7 @@ import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress, EgressConfig } from '../network/egress';
 import { Ingress } from '../network/ingress';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
+import { flattenReference } from '../shared/nag-ids';
 import { invalidProp, isToken } from '../shared/validation';
 
 /**
@@ -548,18 +549,6 @@ function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
       if (flat.includes('*')) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
     }
   }
-}
-
-/** a resolved CloudFormation value as cdk-nag names it in finding ids (`<Logical.Attr>`, `<AWS::Region>`). */
-function flattenReference(node: any): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  if (node['Fn::Join']) return node['Fn::Join'][1].map(flattenReference).join(node['Fn::Join'][0]);
-  if (node['Fn::Sub']) return flattenReference(node['Fn::Sub']);
-  if (node['Fn::GetAtt']) return `<${flattenReference(node['Fn::GetAtt'][0])}.${flattenReference(node['Fn::GetAtt'][1])}>`;
-  if (node['Fn::ImportValue']) return flattenReference(node['Fn::ImportValue']);
-  if (node.Ref) return `<${flattenReference(node.Ref)}>`;
-  return JSON.stringify(node);
 }
 
 /** item-level access to the sessions table; what `TableV2.grant` adds on top is nothing. */

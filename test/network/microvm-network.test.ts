@@ -381,6 +381,11 @@ describe('MicrovmNetwork: prop validation', () => {
     expect(() => new MicrovmNetwork(newStack(), 'Network', { cidr })).toThrow(`cidr must be an IPv4 CIDR block from /16 to /24, got "${cidr}"`);
   });
 
+  test('fails if cidr has host bits set', () => {
+    expect(() => new MicrovmNetwork(newStack(), 'Network', { cidr: '10.0.1.0/16' }))
+      .toThrow('cidr must start at the block\'s network address (no host bits set), got "10.0.1.0/16"');
+  });
+
   test.each(['', 'has space', 'x'.repeat(65)])('fails if networkConnectorName is %p', (name) => {
     expect(() => new MicrovmNetwork(newStack(), 'Network', { networkConnectorName: name })).toThrow(/^networkConnectorName must be 1 to 64 letters/);
   });
