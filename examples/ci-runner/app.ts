@@ -1,7 +1,7 @@
 // Disposable CI runners: one MicroVM per job, no ingress, no idle suspend, a short lifetime.
 // In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
@@ -12,8 +12,13 @@ export class CiRunnerStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
+    // one customer-managed key for the snapshot, the sessions table and the logs: every job's memory and disk
+    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+
     const image = new MicrovmImage(this, 'Runner', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'runner')),
+      encryptionKey: key,
       description: 'disposable CI runner, one MicroVM per job',
       memory: MicrovmMemory.GIB_2,
       hooks: { port: 9000, ready: Hook.enabled(), run: Hook.enabled(Duration.seconds(5)) },
@@ -26,6 +31,7 @@ export class CiRunnerStack extends Stack {
 
     const orchestrator = new MicrovmOrchestrator(this, 'Jobs', {
       image,
+      encryptionKey: key,
       egress: Egress.network(network),
       // runners take no inbound traffic; hooks are called from inside the VM.
       ingress: [Ingress.none()],

@@ -1,7 +1,7 @@
 // An AI-agent code-execution sandbox: one isolated MicroVM per conversation.
 // In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
@@ -15,8 +15,13 @@ export class CodeInterpreterStack extends Stack {
     super(scope, id, props);
 
     // the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
+    // one customer-managed key for the snapshot, the sessions table and the logs: every conversation's memory and disk
+    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+
     const image = new MicrovmImage(this, 'Interpreter', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'sandbox')),
+      encryptionKey: key,
       description: 'Python code interpreter, one MicroVM per conversation',
       memory: MicrovmMemory.GIB_1,
       hooks: {
@@ -32,6 +37,7 @@ export class CodeInterpreterStack extends Stack {
 
     this.orchestrator = new MicrovmOrchestrator(this, 'Conversations', {
       image,
+      encryptionKey: key,
       egress: Egress.network(network),
       ingress: [Ingress.http()],
       appPorts: [8080],

@@ -1,7 +1,7 @@
 // Per-user development environments: long sessions, auto-resume, package registries only.
 // In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
@@ -12,8 +12,13 @@ export class DevEnvironmentStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
+    // one customer-managed key for the snapshot, the sessions table and the logs: every workspace's memory and disk
+    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+
     const image = new MicrovmImage(this, 'Workspace', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'workspace')),
+      encryptionKey: key,
       description: 'code-server workspace, one MicroVM per developer',
       memory: MicrovmMemory.GIB_4,
       hooks: {
@@ -31,6 +36,7 @@ export class DevEnvironmentStack extends Stack {
 
     const orchestrator = new MicrovmOrchestrator(this, 'Workspaces', {
       image,
+      encryptionKey: key,
       egress: Egress.network(network),
       ingress: [Ingress.http()],
       appPorts: [8080],

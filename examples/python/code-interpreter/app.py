@@ -7,6 +7,7 @@ import os
 
 from aws_cdk import App, CfnOutput, Duration, Environment, Stack, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
@@ -31,11 +32,16 @@ class CodeInterpreterStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
+        # one customer-managed key for the snapshot, the sessions table and the logs: every conversation's memory and
+        # disk are in the snapshot, so you decide who can decrypt it, and you can revoke that.
+        key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the MicroVM snapshot, sessions and logs")
+
         # the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
         image = MicrovmImage(
             self,
             "Interpreter",
             code=ImageCode.from_directory(SANDBOX),
+            encryption_key=key,
             description="Python code interpreter, one MicroVM per conversation",
             memory=MicrovmMemory.GIB_1,
             hooks=LifecycleHooks(
@@ -53,6 +59,7 @@ class CodeInterpreterStack(Stack):
             self,
             "Conversations",
             image=image,
+            encryption_key=key,
             egress=Egress.network(network),
             ingress=[Ingress.http()],
             app_ports=[8080],
@@ -75,10 +82,8 @@ def build_app(app: App) -> App:
     CodeInterpreterStack(
         app,
         "CodeInterpreter",
-        env=Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT", "123456789012"),
-            region=os.environ.get("CDK_DEFAULT_REGION", "us-east-1"),
-        ),
+        # a region but no account: ARNs are concrete, and synth needs no AWS lookups.
+        env=Environment(region=os.environ.get("CDK_DEFAULT_REGION", "us-east-1")),
     )
     return app
 
