@@ -22,7 +22,8 @@ const method = fc.oneof(fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'PATCH',
 const anything = fc.oneof(fc.jsonValue(), fc.constant(undefined));
 const jsonBody = fc.record({
   payload: fc.oneof(fc.string({ maxLength: 50 }), fc.string({ minLength: 4090, maxLength: 4200 }), anything),
-  ports: fc.oneof(fc.constant([8080]), fc.constant([8080, 8443]), fc.constant([9000]), fc.array(fc.integer({ min: -5, max: 70000 }), { maxLength: 4 }), anything),
+  ports: fc.oneof(fc.constant([8080]), fc.constant([8080, 8443]), fc.constant([9000]),
+    fc.array(fc.integer({ min: -5, max: 70000 }), { maxLength: 4 }), anything),
   ttlSeconds: fc.oneof(fc.integer({ min: -10, max: 4000 }), fc.double(), anything),
   extra: anything,
 }, { requiredKeys: [] }).map((b) => JSON.stringify(b));

@@ -44,7 +44,9 @@ async function runSteps(world: World, steps: Step[]): Promise<string[]> {
   for (const s of steps) {
     if (s.kind === 'faults') {
       world.rig.emulator.setFaults({
-        throttleRate: s.throttle, errorRate: s.error, operations: { RunMicrovm: { throttleRate: s.throttle, errorRate: s.error, errorAfterEffectRate: s.lostRun } },
+        throttleRate: s.throttle,
+        errorRate: s.error,
+        operations: { RunMicrovm: { throttleRate: s.throttle, errorRate: s.error, errorAfterEffectRate: s.lostRun } },
       });
     } else if (s.kind === 'clearFaults') {
       world.rig.emulator.setFaults({});
