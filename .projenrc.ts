@@ -58,6 +58,15 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(typecheck);
 
+// every README and doc-comment example compiles (rosetta/default.ts-fixture makes `this` a stack), so the
+// Python translations pacmak writes into the bindings are working code.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'compile every TypeScript example in README.md and the doc comments in jsii-rosetta strict mode',
+  exec: 'jsii-rosetta extract --strict --fail',
+});
+project.postCompileTask.spawn(rosetta);
+project.gitignore.addPatterns('.jsii.tabl.json');
+
 // the README's main job: synthesize every example with both nag packs, then a session demo on the emulator.
 const demo = project.addTask('demo', {
   description: 'cdk synth every example with AwsSolutionsChecks + MicrovmChecks, then drive the session API locally',

@@ -144,6 +144,8 @@ export interface MicrovmImageAttributes {
  * A Lambda MicroVM image built from a Dockerfile (`AWS::Lambda::MicrovmImage`).
  *
  * @example
+ * import { ImageCode, MicrovmImage } from 'cdk-lambda-microvms';
+ *
  * new MicrovmImage(this, 'Image', { code: ImageCode.fromDirectory('./sandbox') });
  */
 export class MicrovmImage extends MicrovmImageBase {

@@ -171,6 +171,9 @@ export interface MicrovmGatewayEndpointOptions {
  * `allowedDomains` for a domain allowlist enforced by AWS Network Firewall.
  *
  * @example
+ * import { aws_ec2 as ec2 } from 'aws-cdk-lib';
+ * import { MicrovmNetwork } from 'cdk-lambda-microvms';
+ *
  * const network = new MicrovmNetwork(this, 'Network');
  * network.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME);
  */

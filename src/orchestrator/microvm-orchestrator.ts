@@ -164,6 +164,9 @@ export interface MicrovmOrchestratorProps {
  * alarms and dashboard to run it.
  *
  * @example
+ * import { aws_iam as iam } from 'aws-cdk-lib';
+ * import { IMicrovmImage, MicrovmOrchestrator } from 'cdk-lambda-microvms';
+ *
  * declare const image: IMicrovmImage;
  * declare const caller: iam.IRole;
  * const orchestrator = new MicrovmOrchestrator(this, 'Sessions', { image });
