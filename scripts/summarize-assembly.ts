@@ -18,21 +18,36 @@ export function summarizeAssembly(outdir: string): string {
     for (const [type, count] of [...byType.entries()].sort()) lines.push(`    ${String(count).padStart(3)} x ${type}`);
     for (const output of Object.keys(template.Outputs ?? {})) lines.push(`    output ${output}`);
   }
-  const report = path.join(outdir, 'validation-report.json');
-  if (fs.existsSync(report)) {
-    const parsed = JSON.parse(fs.readFileSync(report, 'utf8'));
-    lines.push(...summarizeValidation(parsed));
-  }
+  lines.push(...summarizeAcknowledgements(outdir, manifest));
   return lines.join('\n');
 }
 
-function summarizeValidation(report: any): string[] {
-  const lines: string[] = [];
-  for (const plugin of report.pluginReports ?? []) {
-    const violations = plugin.violations ?? plugin.summary?.violations ?? [];
-    lines.push(`  ${plugin.summary?.pluginName ?? plugin.pluginName ?? 'plugin'}: ${violations.length} finding(s) reported`);
+/**
+ * The findings the app acknowledged instead of fixing, each with its reason: what a reviewer should read.
+ * `Validations.of(x).acknowledge()` records them as construct metadata in the assembly.
+ */
+function summarizeAcknowledgements(outdir: string, manifest: any): string[] {
+  const acknowledged: string[] = [];
+  for (const [name, artifact] of Object.entries<any>(manifest.artifacts ?? {})) {
+    if (artifact.type !== 'aws:cloudformation:stack') continue;
+    const file = path.join(outdir, `${name}.metadata.json`);
+    const metadata: Record<string, any[]> = artifact.metadata
+      ?? (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {});
+    for (const [constructPath, entries] of Object.entries(metadata)) {
+      for (const entry of entries) {
+        if (!entry.data || typeof entry.data !== 'object' || Array.isArray(entry.data)) continue;
+        for (const [id, reason] of Object.entries<string>(entry.data)) {
+          if (!id.includes('::')) continue;
+          const rule = id.replace(/^Annotation::/, '');
+          acknowledged.push(`    ${rule} at ${constructPath.replace(/^\//, '')}\n      reason: ${reason}`);
+        }
+      }
+    }
   }
-  return lines;
+  return [
+    `  nag: AwsSolutionsChecks and MicrovmChecks found nothing unacknowledged; ${acknowledged.length} finding(s) acknowledged with a reason:`,
+    ...acknowledged.sort(),
+  ];
 }
 
 if (require.main === module) {
