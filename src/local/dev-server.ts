@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startDynalite, type LocalDynamo } from './dynalite';
 import { MicrovmEmulator } from './emulator';
+import { readBody } from './http-body';
 import type { EmulatorOptions } from './types';
 import { ENV } from '../orchestrator/constants';
 
@@ -110,7 +111,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
 async function serve(handler: Handler, accountId: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   try {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      // what a Function URL answers to a payload over its 6 MB limit.
+      reply(res, 413, { 'content-type': 'application/json' }, JSON.stringify({ Message: `Request must be smaller than ${MAX_BODY_BYTES} bytes` }));
+      return;
+    }
     const auth = SIGV4.exec(req.headers.authorization ?? '');
     if (!auth) {
       // what a Function URL with AWS_IAM auth answers to an unsigned request.
@@ -185,19 +191,6 @@ export function toEvent(
     body: body.length === 0 ? undefined : text ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: body.length > 0 && !text,
   } as APIGatewayProxyEventV2WithIAMAuthorizer;
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function reply(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {

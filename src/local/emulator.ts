@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, accessDenied, insufficientCapacity, internal, throttled, validation } from './errors';
 import { FaultInjector, RateLimiter, SeededRandom } from './faults';
+import { readBody } from './http-body';
 import { ImageApi } from './image-api';
 import { ImageStore } from './image-store';
 import { MicrovmApi } from './microvm-api';
@@ -316,7 +317,9 @@ export class MicrovmEmulator {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let operation: OperationName | undefined;
     try {
-      const raw = await readBody(req);
+      const received = await readBody(req, MAX_BODY_BYTES);
+      if (received === undefined) throw validation(`The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      const raw = received.toString('utf8');
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const route = resolveRoute(req.method ?? 'GET', url.pathname, url.searchParams, this.microvmApi, this.imageApi);
       operation = route.operation;
@@ -358,22 +361,6 @@ export class MicrovmEmulator {
     if (!vm) throw new Error(`unknown MicroVM ${id}`);
     return vm;
   }
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) reject(validation(`The request body exceeds ${MAX_BODY_BYTES} bytes.`));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', reject);
-  });
 }
 
 function parseJson(raw: string): Record<string, any> {

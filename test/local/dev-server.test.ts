@@ -29,6 +29,20 @@ describe('startDevServer', () => {
     expect(server.emulator.callCounts()).toEqual({});
   });
 
+  test('fails if a body is over the Function URL limit (413 with a JSON error), launching nothing', async () => {
+    // GIVEN
+    server.emulator.resetCallCounts();
+    const oversized = JSON.stringify({ payload: 'x'.repeat(6 * 1024 * 1024) });
+
+    // WHEN
+    const answer = await request(server.url, 'PUT', '/sessions/big', signed('AKIDALICE'), oversized);
+
+    // THEN: rejected whole, not truncated and handed to the handler.
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).Message).toMatch(/smaller than 6291456 bytes/);
+    expect(server.emulator.callCounts()).toEqual({});
+  });
+
   test('serves the real handler: the access key id is the caller, and callers are isolated', async () => {
     // GIVEN
     server.emulator.resetCallCounts();
