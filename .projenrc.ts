@@ -2,8 +2,11 @@ import { awscdk, javascript } from 'projen';
 
 // bundle everything into the handlers: the Lambda Node.js runtime's built-in SDK lacks
 // @aws-sdk/client-lambda-microvms. BundlingOptions only types externals/sourcemap/watchTask;
-// projen spreads it into AddBundleOptions, so `minify` passes through from a non-literal.
-const bundlingOptions = { externals: [] as string[], minify: true, sourcemap: false };
+// projen spreads it into AddBundleOptions, so `minify` and `mainFields` pass through from a non-literal.
+// ES module entry points first: esbuild tree-shakes them, which takes the orchestrator bundle from 649 KB to
+// 437 KB (the CommonJS builds of the SDK keep every credential provider and the browser user-agent parser).
+// test/orchestrator/bundled-handlers.test.ts runs the bundles themselves.
+const bundlingOptions = { externals: [] as string[], minify: true, sourcemap: false, mainFields: ['module', 'main'] };
 
 const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-lambda-microvms contributors',
