@@ -366,8 +366,9 @@ export class SessionStore {
         TableName: this.tableName,
         Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
         ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-        UpdateExpression: 'ADD #count :one SET updatedAt = :u',
-        ExpressionAttributeNames: { '#count': 'count' },
+        // every change bumps `version`, so the sweeper's reconciliation can tell it raced nothing.
+        UpdateExpression: 'ADD #count :one, #version :one SET updatedAt = :u',
+        ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
         ExpressionAttributeValues: { ':one': 1, ':max': max, ':u': updatedAt },
       }));
       return true;
@@ -384,9 +385,9 @@ export class SessionStore {
         TableName: this.tableName,
         Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
         ConditionExpression: '#count > :zero',
-        UpdateExpression: 'ADD #count :minus',
-        ExpressionAttributeNames: { '#count': 'count' },
-        ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        UpdateExpression: 'ADD #count :minus, #version :one',
+        ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
+        ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':one': 1 },
       }));
     } catch (err) {
       if (!isConditionFailed(err)) throw err;

@@ -24,7 +24,7 @@ import {
   Sleep,
   withRetries,
 } from './sweeper-pacing';
-import { SessionRow, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
+import { SessionRow, SlotCounter, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
 export interface SweeperBudget {
@@ -103,6 +103,11 @@ export interface SweepReport {
   readonly unownedInGrace: number;
   /** Unowned VMs left alone because a launch that may own them is still in flight. */
   readonly protectedByLaunch: number;
+  /**
+   * Admission slots given back (negative: taken) to bring the `maxSessions` counter to the number of session
+   * rows, for rows that DynamoDB's TTL removed; 0 when they agreed or a launch raced the check.
+   */
+  readonly slotsReconciled: number;
   /** Orphans this run terminated (a TerminateMicrovm it claimed and that succeeded). */
   readonly orphansTerminated: number;
   /** Sessions past their end (or abandoned while ENDING) whose VM this run terminated. */
@@ -209,6 +214,8 @@ export class Sweeper {
     const report = emptyReport(runId);
     const table = new SweeperTable(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
     try {
+      // read before the scan: a slot taken or given back while the scan runs changes its version.
+      const counter = this.options.config.releaseAdmissionSlots ? await table.readSlotCounter() : undefined;
       const snapshot = await table.scan(() => remainingMs() <= 0);
       if (!snapshot) {
         report.stoppedBy = 'deadline';
@@ -216,6 +223,9 @@ export class Sweeper {
       } else {
         report.tablePages = snapshot.pages;
         report.sessionsScanned = snapshot.sessions.length;
+        if (counter) {
+          await this.guard(report, () => this.reconcileSlots(report, table, counter, snapshot.sessions.length));
+        }
         const run = this.newRun(report, snapshot, table, retry, remainingMs);
         await this.sweepList(run);
         await this.sweepRows(run);
@@ -228,6 +238,18 @@ export class Sweeper {
     report.durationMs = Math.round(this.clock() - started);
     this.publish(report);
     return report;
+  }
+
+  /**
+   * Brings the `maxSessions` counter back to the number of session rows. Without it, every row that DynamoDB's
+   * TTL removes keeps its slot forever and admission ends up refusing every new session.
+   */
+  private async reconcileSlots(report: MutableReport, table: SweeperTable, counter: SlotCounter, rows: number): Promise<void> {
+    if (counter.count === rows || !await table.reconcileSlotCounter(counter, rows)) {
+      return;
+    }
+    report.slotsReconciled = counter.count - rows;
+    this.options.logger.info('reconciled the admission counter with the table', { counted: counter.count, rows });
   }
 
   private newRun(
@@ -244,9 +266,10 @@ export class Sweeper {
       if (row.microvmId) {
         byVm.set(row.microvmId, [...(byVm.get(row.microvmId) ?? []), row]);
       }
-      if (row.status === 'LAUNCHING' && !this.isDeadLaunch(row, now)) {
+      if (row.status === 'LAUNCHING' && !this.launchWindowClosed(row, now)) {
         // the launch may have started its VM without recording it yet: every VM started since it took its
-        // lease could be that VM.
+        // lease could be that VM. Only while it may still be running: a relaunch abandoned by its caller keeps
+        // its previous VM's id and would otherwise shield every VM started after it until the row expires.
         const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
         const since = Number.isFinite(touched) ? touched : (row.leaseExpiresAt ?? now) - MAX_LEASE_MS;
         launchesSince = Math.min(launchesSince, since - LAUNCH_SKEW_MS);
@@ -508,9 +531,16 @@ export class Sweeper {
 
   /** A LAUNCHING row without a VM whose lease (and then a grace period) ran out: nobody is coming back for it. */
   private isDeadLaunch(row: SessionRow, now: number): boolean {
-    if (row.status !== 'LAUNCHING' || row.microvmId) {
-      return false;
-    }
+    return row.status === 'LAUNCHING' && !row.microvmId && this.launchWindowClosed(row, now);
+  }
+
+  /**
+   * True when no launch under this row's lease can still be running: the lease (and a grace period longer than
+   * the orchestrator function's timeout) ran out, and the row has not been touched since. A relaunch row whose
+   * caller walked away stays LAUNCHING with its previous VM's id until the next PUT replays it; it is kept, but
+   * no longer protects unowned VMs.
+   */
+  private launchWindowClosed(row: SessionRow, now: number): boolean {
     const leaseEnd = row.leaseExpiresAt ?? 0;
     const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
     return leaseEnd + this.graceMs < now && (!Number.isFinite(touched) || touched + this.graceMs < now);
@@ -543,6 +573,7 @@ export class Sweeper {
       single.addMetric('VmsSeen', MetricUnit.Count, report.vmsSeen[state] ?? 0);
     }
     metrics.addMetric('OrphansFound', MetricUnit.Count, report.orphansFound);
+    metrics.addMetric('ProtectedByLaunch', MetricUnit.Count, report.protectedByLaunch);
     metrics.addMetric('OrphansTerminated', MetricUnit.Count, report.orphansTerminated);
     metrics.addMetric('SessionsEnded', MetricUnit.Count, report.sessionsEnded);
     metrics.addMetric('RowsRepaired', MetricUnit.Count, report.rowsRepaired);
@@ -567,6 +598,7 @@ function emptyReport(runId: string): MutableReport {
     suspectsCleared: 0,
     unownedInGrace: 0,
     protectedByLaunch: 0,
+    slotsReconciled: 0,
     orphansTerminated: 0,
     sessionsEnded: 0,
     terminateCalls: 0,

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   Fixture,
   GRACE_SECONDS,
@@ -15,7 +15,7 @@ import {
   suspects,
   terminations,
 } from './sweeper-fixture';
-import { ORPHAN_PARTITION } from '../../../src/orchestrator/runtime/session-table';
+import { ORPHAN_PARTITION, SessionStore } from '../../../src/orchestrator/runtime/session-table';
 import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
 
 const MINUTE = 60_000;
@@ -174,6 +174,51 @@ describe('launches in flight', () => {
     // THEN the VM is owned and still running
     expect(last).toMatchObject({ orphansFound: 0, orphansTerminated: 0 });
     expect(stateOf(fx, vm)).toBe('RUNNING');
+  });
+
+  test('a relaunch its caller abandoned shields unowned VMs only while its lease and the grace period last', async () => {
+    // GIVEN a session whose first VM ended, then a relaunch (generation 2) that started its VM but failed before
+    // recording it and released its lease: the row stays LAUNCHING with the old VM's id
+    const [first] = seedVms(fx, 1, 3600);
+    fx.emulator.terminateExternally(first);
+    const launchAt = fx.emulator.now();
+    const relaunched = await runVm(fx, 'abandoned', 2);
+    await putSession(fx, {
+      sessionId: 'abandoned',
+      microvmId: first,
+      status: 'LAUNCHING',
+      generation: 2,
+      vmState: 'TERMINATED',
+      leaseId: 'lease-2',
+      leaseExpiresAt: 0,
+      updatedAt: new Date(launchAt).toISOString(),
+    });
+    // and an unrelated orphan started a minute later
+    fx.emulator.advanceTime(MINUTE);
+    const [orphan] = seedVms(fx, 1, 0);
+
+    // WHEN sweeps run within the grace period of the released lease
+    fx.emulator.advanceTime(GRACE_SECONDS * 1000 - 2 * MINUTE);
+    const early = await newSweeper(fx).run();
+
+    // THEN the relaunch may still be recording, so both VMs are spared
+    expect(early.orphansFound).toBe(0);
+    expect(early.unownedInGrace + early.protectedByLaunch).toBe(2);
+
+    // WHEN sweeps go on past the grace period, for as long as it takes
+    const reports = [];
+    for (let i = 0; i < 4 && [relaunched, orphan].some((id) => stateOf(fx, id) !== 'TERMINATED'); i++) {
+      fx.emulator.advanceTime(2 * MINUTE);
+      reports.push(await newSweeper(fx).run());
+    }
+
+    // THEN both are terminated once each by the second sweep after the window closed, and the row still says
+    // LAUNCHING generation 2, so the next PUT replays the launch (and moves on from a terminated replay)
+    expect(reports.length).toBeLessThanOrEqual(3);
+    expect([relaunched, orphan].map((id) => stateOf(fx, id))).toEqual(['TERMINATED', 'TERMINATED']);
+    expect([relaunched, orphan].map((id) => terminations(fx.emulator.getVm(id)))).toEqual([1, 1]);
+    expect(reports.every((r) => r.errors === 0)).toBe(true);
+    expect(await getSession(fx, 'abandoned')).toMatchObject({ status: 'LAUNCHING', generation: 2, microvmId: first });
   });
 
   test('a launch that died before recording its VM: its row is removed and the VM terminated after two sightings', async () => {
@@ -345,6 +390,92 @@ describe('session lifetime', () => {
     expect(await getSession(fx, 'too-old')).toMatchObject({ vmState: 'TERMINATED' });
     expect(await getSession(fx, 'abandoned')).toBeUndefined();
     expect(fx.emulator.callCounts().TerminateMicrovm).toBe(3);
+  });
+});
+
+describe('admission slots', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await startFixture();
+  });
+  afterEach(async () => fx.stop());
+
+  /** Five sessions admitted under maxSessions (a slot each, as the session API takes them), with live VMs. */
+  async function admitFive(): Promise<SessionStore> {
+    const store = new SessionStore(fx.documentClient, fx.tableName);
+    const vms = seedVms(fx, 5, 600);
+    for (const [i, id] of vms.entries()) {
+      expect(await store.acquireSlot(10, new Date(fx.emulator.now()).toISOString())).toBe(true);
+      await putSession(fx, { sessionId: `s-${i}`, microvmId: id });
+    }
+    return store;
+  }
+
+  const expireByTtl = async (sessionId: string) => fx.documentClient.send(new DeleteCommand({
+    TableName: fx.tableName, Key: { owner: OWNER, sessionId },
+  }));
+
+  test('slots of rows that DynamoDB TTL removed are given back by the next sweep, once', async () => {
+    // GIVEN five admitted sessions, three of whose rows the table's TTL deleted (no slot released)
+    const store = await admitFive();
+    for (const id of ['s-0', 's-1', 's-2']) await expireByTtl(id);
+    expect(await store.slotsInUse()).toBe(5);
+
+    // WHEN a sweep runs for an orchestrator with maxSessions, then another
+    const first = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+    const second = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+
+    // THEN the counter matches the two rows left, and the second sweep has nothing to change
+    expect(first).toMatchObject({ slotsReconciled: 3, errors: 0 });
+    expect(second).toMatchObject({ slotsReconciled: 0, errors: 0 });
+    expect(await store.slotsInUse()).toBe(2);
+    // and the freed slots admit new sessions again
+    expect(await store.acquireSlot(5, new Date(fx.emulator.now()).toISOString())).toBe(true);
+  });
+
+  test('without maxSessions the counter is left alone', async () => {
+    // GIVEN a leaked slot
+    const store = await admitFive();
+    await expireByTtl('s-4');
+
+    // WHEN a sweep runs for an orchestrator without admission limits
+    const report = await newSweeper(fx).run();
+
+    // THEN nothing is reconciled
+    expect(report.slotsReconciled).toBe(0);
+    expect(await store.slotsInUse()).toBe(5);
+  });
+
+  test('a slot taken while the sweep scans makes it leave the counter to the next sweep', async () => {
+    // GIVEN a leaked slot, and a launch that takes a slot while the sweep's scan is running
+    const store = await admitFive();
+    await expireByTtl('s-4');
+    const client = fx.documentClient as DynamoDBDocumentClient;
+    let raced = false;
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (!raced && context.commandName === 'ScanCommand') {
+        raced = true;
+        await store.acquireSlot(10, new Date(fx.emulator.now()).toISOString());
+      }
+      return next(args);
+    }, { step: 'initialize', name: 'raceAcquire' });
+
+    // WHEN the sweep runs
+    const report = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+    client.middlewareStack.remove('raceAcquire');
+
+    // THEN it does not overwrite the count it raced (6: five admitted plus the racing launch)
+    expect(raced).toBe(true);
+    expect(report).toMatchObject({ slotsReconciled: 0, errors: 0 });
+    expect(await store.slotsInUse()).toBe(6);
+
+    // WHEN the racing launch records its row and the next sweep runs
+    await putSession(fx, { sessionId: 'racer', microvmId: seedVms(fx, 1, 0)[0] });
+    const next = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+
+    // THEN the leaked slot comes back: five rows, five slots
+    expect(next.slotsReconciled).toBe(1);
+    expect(await store.slotsInUse()).toBe(5);
   });
 });
 
@@ -542,7 +673,7 @@ describe('metrics and logs', () => {
     expect(seen.map((d) => [d.state, d.VmsSeen])).toEqual(expect.arrayContaining([['RUNNING', 1], ['TERMINATED', 1], ['PENDING', 0]]));
     expect(seen[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'SweeperTest', Dimensions: [expect.arrayContaining(['service', 'state'])] });
     const summary = docs.find((d) => d.OrphansFound !== undefined);
-    expect(summary).toMatchObject({ OrphansFound: 1, OrphansTerminated: 0, RowsRepaired: 1, SweepErrors: 0 });
+    expect(summary).toMatchObject({ OrphansFound: 1, ProtectedByLaunch: 0, OrphansTerminated: 0, RowsRepaired: 1, SweepErrors: 0 });
     expect(typeof summary.SweepDuration).toBe('number');
     expect(JSON.stringify(docs)).not.toContain('ownerArn');
     expect(stateOf(fx, orphan)).toBe('RUNNING');
