@@ -13,8 +13,9 @@ import { invalidProp } from '../shared/validation';
 export interface DirectoryImageCodeOptions {
   /**
    * More files to leave out of the build context, in `.gitignore` syntax (`*.log`, `tmp/`, `/local-only.txt`).
-   * Secret files (`.env*`, private keys, `.aws/`, `.ssh/`, `.git/`, registry and package-manager credentials,
-   * Terraform state, ...) are always left out; these patterns add to that list.
+   * Secret files (`.env*` and `.envrc` but not `.env.example`, private keys and keystores, `.aws/`, `.ssh/`,
+   * `.kube/`, `.azure/`, gcloud credentials, `.git/`, registry and package-manager credentials, Terraform state and
+   * variables, ...) are always left out; these patterns add to that list.
    *
    * @default - only secret files are left out
    */

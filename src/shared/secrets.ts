@@ -7,52 +7,22 @@
  * return the value they matched: callers print the reason, never the value.
  */
 
-/** Glob patterns (relative to the build context) that are never packaged into an image's code artifact. */
-export const SECRET_FILE_PATTERNS: string[] = [
-  '.git',
-  '.git/**',
-  '**/.git',
-  '**/.git/**',
-  '.env',
-  '.env.*',
-  '**/.env',
-  '**/.env.*',
-  '*.pem',
-  '**/*.pem',
-  '*.key',
-  '**/*.key',
-  '*.p12',
-  '**/*.p12',
-  '*.pfx',
-  '**/*.pfx',
-  '**/id_rsa*',
-  '**/id_dsa*',
-  '**/id_ecdsa*',
-  '**/id_ed25519*',
-  '**/.aws/**',
-  '**/.ssh/**',
-  '**/.docker/config.json',
-  '**/.npmrc',
-  '**/.pypirc',
-  '**/.netrc',
-  '**/.git-credentials',
-  '**/credentials.json',
-  '**/service-account*.json',
-  '**/*.tfstate',
-  '**/*.tfstate.*',
-  '**/secrets.y*ml',
-];
-
 const SECRET_FILE_NAMES = new Set([
-  '.env', '.npmrc', '.pypirc', '.netrc', '.git-credentials', 'credentials.json', 'config.json_docker',
+  '.npmrc', '.pypirc', '.netrc', '.git-credentials', 'credentials.json', 'config.json_docker', '.dockercfg', '.s3cfg',
+  '.boto', '.pgpass', '.my.cnf', '.htpasswd', 'application_default_credentials.json', 'accessTokens.json',
 ]);
-const SECRET_FILE_SUFFIXES = ['.pem', '.key', '.p12', '.pfx', '.tfstate'];
-const SECRET_FILE_PREFIXES = ['id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'service-account', '.env.'];
-const SECRET_DIRECTORIES = new Set(['.git', '.aws', '.ssh']);
+const SECRET_FILE_SUFFIXES = ['.pem', '.key', '.p12', '.pfx', '.p8', '.ppk', '.jks', '.keystore', '.kdbx', '.tfstate', '.tfvars'];
+const SECRET_FILE_PREFIXES = ['id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'service-account'];
+// directories holding credentials: VCS metadata, AWS, SSH, GnuPG, Kubernetes, Azure, and gcloud (under .config).
+const SECRET_DIRECTORIES = new Set(['.git', '.aws', '.ssh', '.gnupg', '.kube', '.azure', 'gcloud']);
+// dotenv files in every spelling (`.env`, `.env.production`, `.env-prod`, `.env_local`, `.envrc`), except templates.
+const DOTENV = /^\.env(rc|[._-].*)?$/;
+const DOTENV_TEMPLATES = /^\.env[._-](example|sample|template|dist|defaults)$/;
 
 /**
  * True when a file at `relativePath` (inside a build context, `/`- or `\`-separated) is one that must never be
- * packaged: dotenv files, private keys, cloud and registry credentials, Terraform state, VCS metadata.
+ * packaged: dotenv files, private keys and keystores, cloud, cluster and registry credentials, Terraform state
+ * and variables, VCS metadata.
  */
 export function isSecretFile(relativePath: string): boolean {
   const parts = relativePath.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
@@ -61,14 +31,12 @@ export function isSecretFile(relativePath: string): boolean {
   const name = parts[parts.length - 1];
   if (SECRET_DIRECTORIES.has(name)) return true;
   if (SECRET_FILE_NAMES.has(name)) return true;
+  if (DOTENV.test(name)) return !DOTENV_TEMPLATES.test(name);
   if (name === 'config.json' && parts[parts.length - 2] === '.docker') return true;
   if (/^secrets\.ya?ml$/.test(name)) return true;
   if (/\.tfstate(\..+)?$/.test(name)) return true;
   if (SECRET_FILE_SUFFIXES.some((suffix) => name.endsWith(suffix))) return true;
-  if (SECRET_FILE_PREFIXES.some((prefix) => name.startsWith(prefix)) && name !== '.env.example' && name !== '.env.sample') {
-    return true;
-  }
-  return false;
+  return SECRET_FILE_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
 // words that make a variable name secret-bearing, matched on `_`-separated name segments.

@@ -11,12 +11,18 @@ describe('isSecretFile', () => {
   test.each([
     '.env', '.env.production', 'app/.env', '.git/config', '.git', 'keys/server.pem', 'tls.key', 'home/.ssh/id_rsa',
     'id_ed25519.pub', '.aws/credentials', 'cfg/.docker/config.json', '.npmrc', 'terraform.tfstate',
-    'terraform.tfstate.backup', 'secrets.yaml', 'service-account-prod.json', 'sub\\dir\\.env',
+    'terraform.tfstate.backup', 'secrets.yaml', 'service-account-prod.json', 'sub\\dir\\.env', '.envrc', '.env-prod',
+    '.env_local', '.env.local', '.kube/config', '.azure/accessTokens.json', '.config/gcloud/application_default_credentials.json',
+    'application_default_credentials.json', '.s3cfg', '.boto', '.pgpass', '.my.cnf', 'deploy.ppk', 'release.jks',
+    'app.keystore', 'AuthKey_ABC123.p8', 'prod.tfvars', 'prod.auto.tfvars', '.gnupg/private-keys-v1.d/x.key', '.dockercfg',
   ])('%s is a secret file', (path) => {
     expect(isSecretFile(path)).toBe(true);
   });
 
-  test.each(['Dockerfile', 'src/app.py', '.env.example', 'config.json', 'keyboard.txt', 'docs/environment.md', 'requirements.txt'])(
+  test.each([
+    'Dockerfile', 'src/app.py', '.env.example', '.env.sample', '.env.template', 'config.json', 'keyboard.txt',
+    'docs/environment.md', 'requirements.txt', '.environment.md', 'envoy.yaml', 'kube/deployment.yaml', 'variables.tf',
+  ])(
     '%s is packaged', (path) => {
       expect(isSecretFile(path)).toBe(false);
     });
