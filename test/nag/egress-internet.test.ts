@@ -1,4 +1,4 @@
-import { CfnParameter, Fn, aws_lambda as lambda } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnParameter, Fn, aws_lambda as lambda } from 'aws-cdk-lib';
 import { INTERNET_EGRESS, compliantImage, newStack, ruleFindings, runConfigurationFunction } from './fixtures';
 
 const RULE = 'EgressInternet';
@@ -86,6 +86,29 @@ describe('EgressInternet on images', () => {
     const b = compliantImage(stack, 'B', { egressNetworkConnectors: [allowed.valueAsString] });
     expect(ruleFindings(a, RULE)).toEqual(FLAGGED);
     expect(ruleFindings(b, RULE)).toEqual(FLAGGED);
+  });
+
+  test('follows Fn::FindInMap: fails when a region the mapping could pick holds INTERNET_EGRESS, passes when none does', () => {
+    const stack = newStack();
+    const vpc = 'arn:aws:lambda:us-east-1:123456789012:network-connector:nc-1';
+    const mapping = new CfnMapping(stack, 'Egress', {
+      mapping: { 'us-east-1': { connector: vpc }, 'eu-west-1': { connector: INTERNET_EGRESS } },
+    });
+    const byRegion = compliantImage(stack, 'ByRegion', { egressNetworkConnectors: [mapping.findInMap(Aws.REGION, 'connector')] });
+    const pinned = compliantImage(stack, 'Pinned', { egressNetworkConnectors: [mapping.findInMap('us-east-1', 'connector')] });
+    const closed = new CfnMapping(stack, 'Closed', { mapping: { 'us-east-1': { connector: vpc }, 'eu-west-1': { connector: vpc } } });
+    const allVpc = compliantImage(stack, 'AllVpc', { egressNetworkConnectors: [closed.findInMap(Aws.REGION, 'connector')] });
+    expect(ruleFindings(byRegion, RULE)).toEqual(FLAGGED);
+    expect(ruleFindings(pinned, RULE)).toEqual([]);
+    expect(ruleFindings(allVpc, RULE)).toEqual([]);
+  });
+
+  test('follows Fn::FindInMap to a whole list of connectors', () => {
+    const stack = newStack();
+    const mapping = new CfnMapping(stack, 'Lists', { mapping: { prod: { connectors: [INTERNET_EGRESS] } } });
+    const image = compliantImage(stack);
+    image.addPropertyOverride('EgressNetworkConnectors', { 'Fn::FindInMap': [mapping.logicalId, 'prod', 'connectors'] });
+    expect(ruleFindings(image, RULE)).toEqual(FLAGGED);
   });
 
   test('fails if the whole list is a CommaDelimitedList parameter whose default includes INTERNET_EGRESS', () => {

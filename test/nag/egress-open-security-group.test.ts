@@ -1,4 +1,4 @@
-import { CfnParameter, aws_ec2 as ec2, aws_lambda as lambda } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnParameter, aws_ec2 as ec2, aws_lambda as lambda } from 'aws-cdk-lib';
 import { closedSecurityGroup, microvmConnector, newStack, ruleFindings } from './fixtures';
 
 const RULE = 'EgressOpenSecurityGroup';
@@ -29,6 +29,19 @@ describe('EgressOpenSecurityGroup', () => {
   test('passes with all traffic to a private range', () => {
     const connector = withEgress([{ ipProtocol: '-1', cidrIp: '10.0.0.0/16' }]);
     expect(ruleFindings(connector, RULE)).toEqual([]);
+  });
+
+  test('follows Fn::FindInMap: fails when the CIDR a mapping could pick is /0, passes when every one is private', () => {
+    for (const [cidrs, expected] of [[['10.0.0.0/16', '0.0.0.0/0'], FLAGGED], [['10.0.0.0/16', '10.1.0.0/16'], []]] as const) {
+      const stack = newStack();
+      const mapping = new CfnMapping(stack, 'Cidrs', { mapping: { 'us-east-1': { cidr: cidrs[0] }, 'eu-west-1': { cidr: cidrs[1] } } });
+      const sg = new ec2.CfnSecurityGroup(stack, 'Sg', {
+        groupDescription: 'sg',
+        vpcId: 'vpc-1',
+        securityGroupEgress: [{ ipProtocol: '-1', cidrIp: mapping.findInMap(Aws.REGION, 'cidr') }],
+      });
+      expect(ruleFindings(microvmConnector(stack, sg), RULE)).toEqual(expected);
+    }
   });
 
   test('does not apply to a WebFunction connector', () => {

@@ -1,4 +1,4 @@
-import { CfnElement, CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnMapping, CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
 
 /**
  * Reading a resource the way CloudFormation will see it: rendered properties (escape-hatch overrides
@@ -133,8 +133,9 @@ export function referencesNoEchoParameter(node: CfnElement, value: unknown): boo
 
 /**
  * The strings `value` can become once CloudFormation evaluates it, with parts only CloudFormation knows
- * replaced by {@link UNKNOWN}. Follows `Fn::Join`, `Fn::Sub`, `Fn::If` (both branches), `Fn::Select` and
- * parameters (their default and allowed values). Capped, so a pathological template stays cheap.
+ * replaced by {@link UNKNOWN}. Follows `Fn::Join`, `Fn::Sub`, `Fn::If` (both branches), `Fn::Select`,
+ * `Fn::FindInMap` (every value a key that is not known yet could pick) and parameters (their default and allowed
+ * values). Capped, so a pathological template stays cheap.
  */
 export function stringCandidates(node: CfnElement, value: unknown, depth = 0): string[] {
   if (depth > 20) return [UNKNOWN];
@@ -160,7 +161,36 @@ export function stringCandidates(node: CfnElement, value: unknown, depth = 0): s
         ? stringCandidates(node, items[index], depth + 1)
         : items.flatMap((item) => stringCandidates(node, item, depth + 1))));
   }
+  const found = mapValues(node, value['Fn::FindInMap'], depth);
+  if (found !== undefined) {
+    return cap(found.flatMap((v) => (Array.isArray(v) ? [UNKNOWN] : stringCandidates(node, v, depth + 1))));
+  }
   return [UNKNOWN];
+}
+
+/**
+ * The values an `Fn::FindInMap` can return: the one its keys name, or, for a key CloudFormation decides (such as
+ * `AWS::Region`), every value under the keys it could be; plus a `DefaultValue` (language extensions).
+ * Undefined when `args` is not a lookup in a mapping of this stack.
+ */
+function mapValues(node: CfnElement, args: unknown, depth: number): unknown[] | undefined {
+  if (!Array.isArray(args) || args.length < 3 || typeof args[0] !== 'string') return undefined;
+  const element = findElement(node, args[0]);
+  if (!(element instanceof CfnMapping)) return undefined;
+  const rendered = safeResolve(node, (element as unknown as { _toCloudFormation(): unknown })._toCloudFormation());
+  const mapping = isObject(rendered) && isObject(rendered.Mappings) ? rendered.Mappings[args[0]] : undefined;
+  if (!isObject(mapping)) return undefined;
+  const pick = (level: Record<string, unknown>, key: unknown): unknown[] => {
+    const keys = stringCandidates(node, key, depth + 1);
+    return keys.some((k) => k.includes(UNKNOWN))
+      ? Object.values(level)
+      : keys.filter((k) => Object.prototype.hasOwnProperty.call(level, k)).map((k) => level[k]);
+  };
+  const values = pick(mapping, args[1])
+    .filter(isObject)
+    .flatMap((second) => pick(second, args[2]));
+  const fallback = isObject(args[3]) && 'DefaultValue' in args[3] ? [args[3].DefaultValue] : [];
+  return [...values, ...fallback];
 }
 
 /**
@@ -176,6 +206,10 @@ export function listCandidates(node: CfnElement, value: unknown, depth = 0): unk
   const ifArgs = value['Fn::If'];
   if (Array.isArray(ifArgs) && ifArgs.length === 3) {
     return [...listCandidates(node, ifArgs[1], depth + 1), ...listCandidates(node, ifArgs[2], depth + 1)];
+  }
+  const found = mapValues(node, value['Fn::FindInMap'], depth);
+  if (found !== undefined) {
+    return found.flatMap((v) => (Array.isArray(v) ? [v] : listCandidates(node, v, depth + 1)));
   }
   const split = value['Fn::Split'];
   if (Array.isArray(split) && typeof split[0] === 'string') {
