@@ -56,9 +56,11 @@ project.tasks.tryFind('bundle')?.prependExec('rm -rf assets'); // stale files ch
 project.package.addPackageResolutions('unrs-resolver@1.12.2'); // else `npm ci` fails (registry lacks 1.13.0 bindings)
 
 const typecheck = project.addTask('typecheck', {
-  description: 'type-check src and test (jest only transpiles)',
+  description: 'type-check src, test and bench (jest and the bench only transpile)',
   exec: 'tsc --noEmit -p test/tsconfig.json',
 });
+typecheck.exec('tsc --noEmit -p bench/tsconfig.json'); // the benchmarks run transpile-only too
+project.eslint?.addLintPattern('bench');
 project.testTask.prependSpawn(typecheck);
 
 // every README and doc-comment example compiles (rosetta/default.ts-fixture makes `this` a stack), so the
