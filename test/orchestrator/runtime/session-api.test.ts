@@ -1,4 +1,5 @@
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
+import { ENV } from '../../../src/orchestrator/constants';
 import { clientTokenFor, SessionStore, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 
 let rig: Rig;
@@ -215,6 +216,24 @@ describe('lifetime and service failures', () => {
     expect(body(failed).error.code).toBe('UpstreamUnavailable');
     expect(Number(failed.headers!['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(recovered.statusCode).toBe(201);
+    expect(rig.metricsSeen).toContain('UpstreamErrors');
+  });
+
+  test('a non-retryable service rejection (the image was deleted out of band) is a 502 that leaves nothing behind', async () => {
+    // GIVEN an orchestrator whose image no longer exists
+    const missing = rig.imageArn.replace(/microvm-image:.*$/, 'microvm-image:deleted-out-of-band');
+    const api = rig.api({ [ENV.IMAGE_ARN]: missing });
+    rig.resetCounts();
+
+    // WHEN a session is created
+    const res = await api.handle(event('PUT', '/sessions/no-image'));
+
+    // THEN the caller gets a retryable 502 naming the error class only, and no row or VM is left
+    expect(res.statusCode).toBe(502);
+    expect(body(res).error).toEqual({ code: 'UpstreamError', message: 'a backing service rejected the request (ResourceNotFoundException)' });
+    expect(Number(res.headers!['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(rig.emulator.callCounts()).toEqual({ RunMicrovm: 1 });
+    expect(await rig.tableItems()).toEqual([]);
     expect(rig.metricsSeen).toContain('UpstreamErrors');
   });
 
