@@ -1,11 +1,14 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ts from 'typescript';
 import * as ciRunner from '../../examples/ci-runner/app';
 import * as codeInterpreter from '../../examples/code-interpreter/app';
 import * as devEnvironment from '../../examples/dev-environment/app';
+import { summarizeAssembly } from '../../scripts/summarize-assembly';
 
 // each example synthesizes with AwsSolutionsChecks and MicrovmChecks registered, exactly as `cdk synth` runs it:
 // any unacknowledged finding from either pack (cdk-nag 3 fails synth on warnings too) makes app.synth() throw.
@@ -76,6 +79,24 @@ describe('examples', () => {
   });
 });
 
+describe('the summary the main job prints', () => {
+  test('lists each stack\'s resources by type, its outputs, and every acknowledged finding with its reason', () => {
+    // GIVEN the ci-runner example synthesized with both packs
+    const { outdir, template } = synth(ciRunner.buildApp);
+
+    // WHEN it is summarized
+    const summary = summarizeAssembly(outdir);
+
+    // THEN the counts are the template's, and the acknowledgement the app wrote is there with its reason
+    const resources = Object.values<any>(template.toJSON().Resources);
+    const images = resources.filter((r) => r.Type === 'AWS::Lambda::MicrovmImage').length;
+    expect(summary).toContain(`stack CiRunner: ${resources.length} resources`);
+    expect(summary).toContain(`${String(images).padStart(3)} x AWS::Lambda::MicrovmImage`);
+    expect(summary).toContain('output SessionApiUrl');
+    expect(summary).toMatch(/MicrovmChecks-NoLifetimeLimit at CiRunner\/Jobs\S*\n\s+reason: Runners receive no inbound traffic/);
+  });
+});
+
 describe('the Python code-interpreter example', () => {
   const tsSource = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'code-interpreter', 'app.ts'), 'utf8');
   const pySource = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'python', 'code-interpreter', 'app.py'), 'utf8');
@@ -90,5 +111,46 @@ describe('the Python code-interpreter example', () => {
   test('uses the same constructs, factories and values as the TypeScript app', () => {
     expect(calls(pySource)).toEqual(calls(tsSource));
     expect(numbers(pySource)).toEqual(numbers(tsSource));
+  });
+
+  // every prop the TypeScript app sets (object-literal keys) against every keyword argument and dict key of the
+  // Python app (snake_case turned into the jsii camelCase), each with its literal value: a prop dropped, renamed
+  // or changed on one side fails. Python's own parser reads app.py, so it must also be valid Python.
+  const literal = (value: string | number | boolean | undefined) => (value === undefined ? '*' : String(value));
+  function tsProps(source: string): string[] {
+    const file = ts.createSourceFile('app.ts', source, ts.ScriptTarget.Latest, true);
+    const props: string[] = [];
+    const valueOf = (e: ts.Expression) => (ts.isStringLiteralLike(e) ? e.text : ts.isNumericLiteral(e) ? Number(e.text)
+      : e.kind === ts.SyntaxKind.TrueKeyword ? true : e.kind === ts.SyntaxKind.FalseKeyword ? false : undefined);
+    const visit = (node: ts.Node): void => {
+      if (ts.isPropertyAssignment(node)) props.push(`${node.name.getText(file).replace(/^'|'$/g, '')}=${literal(valueOf(node.initializer))}`);
+      if (ts.isShorthandPropertyAssignment(node)) props.push(`${node.name.text}=*`);
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+    return props.sort();
+  }
+  function pyProps(file: string): string[] {
+    const script = [
+      'import ast, json, sys',
+      'tree = ast.parse(open(sys.argv[1]).read(), sys.argv[1])',
+      'lit = lambda v: v.value if isinstance(v, ast.Constant) else None',
+      'out = [[k.arg, lit(k.value)] for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg]',
+      'out += [[k.value, lit(v)] for n in ast.walk(tree) if isinstance(n, ast.Dict) for k, v in zip(n.keys, n.values) if isinstance(k, ast.Constant)]',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const pairs: Array<[string, string | number | boolean | null]> = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+    return pairs.map(([k, v]) => `${k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}=${literal(v ?? undefined)}`).sort();
+  }
+
+  test('runs with the same cdk.json context as the TypeScript app', () => {
+    const context = (dir: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', dir, 'cdk.json'), 'utf8')).context;
+    expect(context(path.join('python', 'code-interpreter'))).toEqual(context('code-interpreter'));
+  });
+
+  test('sets the same props to the same literal values as the TypeScript app', () => {
+    const py = pyProps(path.join(__dirname, '..', '..', 'examples', 'python', 'code-interpreter', 'app.py'));
+    expect(py).toEqual(tsProps(tsSource));
+    expect(py).toEqual(expect.arrayContaining(['maxSessionsPerOwner=50', 'description=Python code interpreter, one MicroVM per conversation']));
   });
 });
