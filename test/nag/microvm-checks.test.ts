@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { CfnResource, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
 import { NagMessageLevel } from 'cdk-nag';
 import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, findingsFor, microvmConnector, newApp, newStack, runConfigurationFunction, violations } from './fixtures';
@@ -26,6 +28,18 @@ describe('MicrovmChecks pack contract', () => {
       expect(rule.info.length).toBeGreaterThan(20);
       expect(rule.explanation.length).toBeGreaterThan(80);
     }
+  });
+
+  test('RULES.md documents exactly these rules, in this order, at these levels', () => {
+    // GIVEN the rules table of RULES.md
+    const rows = fs.readFileSync(path.join(__dirname, '..', '..', 'RULES.md'), 'utf8')
+      .split('\n')
+      .map((line) => line.match(/^\| `(MicrovmChecks-\w+)` \| (ERROR|WARN|INFO) \|/))
+      .filter((m): m is RegExpMatchArray => m !== null)
+      .map((m) => [m[1], { ERROR: NagMessageLevel.ERROR, WARN: NagMessageLevel.WARN, INFO: NagMessageLevel.INFO }[m[2]]]);
+
+    // THEN
+    expect(rows).toEqual(MICROVM_RULES.map((r) => [`MicrovmChecks-${r.id}`, r.level]));
   });
 
   test('has the pack name MicrovmChecks', () => {
