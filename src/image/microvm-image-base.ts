@@ -95,8 +95,9 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
       grant = grant.combine(iam.Grant.addToPrincipal({
         grantee,
         actions: ['iam:PassRole'],
+        // scoped to the one role, with no `iam:PassedToService` condition: the service authorization reference
+        // lists no such value for RunMicrovm, and a condition on a key the service does not send denies every launch.
         resourceArns: [options.executionRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
       }));
     }
     return grant;

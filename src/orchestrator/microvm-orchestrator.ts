@@ -554,15 +554,13 @@ function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
   }
 }
 
-/** item-level access to the sessions table; what `TableV2.grant` adds on top is nothing. */
+/** item-level access to the sessions table: exactly the calls the handlers make (no batch or transaction APIs). */
 const SESSION_ITEM_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
 ];
 
 interface ResolvedConfig {

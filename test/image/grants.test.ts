@@ -53,7 +53,7 @@ describe('grantRun', () => {
     });
   });
 
-  test('grants PassRole on the execution role, only to Lambda', () => {
+  test('grants PassRole on the execution role only, with no PassedToService condition the service may not send', () => {
     // WHEN
     let roleRef: unknown;
     const statements = launcherStatements((stack, launcher) => {
@@ -66,7 +66,6 @@ describe('grantRun', () => {
       Effect: 'Allow',
       Action: 'iam:PassRole',
       Resource: roleRef,
-      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
     });
   });
 

@@ -314,15 +314,15 @@ describe('least privilege', () => {
       Action: 'lambda:PassNetworkConnector',
       Resource: connectorResources([{ 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] }, managedArn('HTTP_INGRESS')]),
     }));
-    expect(statements).toContainEqual(expect.objectContaining({
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
       Action: 'iam:PassRole',
       Resource: { 'Fn::GetAtt': [stack.getLogicalId(orchestrator.executionRole.node.defaultChild as iam.CfnRole), 'Arn'] },
-      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
-    }));
+    });
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     expect(dynamo).toHaveLength(1);
     expect(dynamo[0].Action).not.toContain('dynamodb:Scan');
-    expect(dynamo[0].Action).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect([...dynamo[0].Action].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
   test('sweeper: list on *, get and terminate on the image ARN, nothing else on MicroVMs, table scan allowed', () => {
@@ -337,7 +337,11 @@ describe('least privilege', () => {
       { Sid: 'InspectAndTerminateImageMicrovms', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Effect: 'Allow', Resource: IMAGE_ARN },
     ]);
     expect(JSON.stringify(statements)).not.toMatch(/iam:PassRole|RunMicrovm|PassNetworkConnector/);
-    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['dynamodb:Scan', 'dynamodb:DeleteItem']) }));
+    const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(dynamo).toHaveLength(1);
+    expect([...dynamo[0].Action].sort()).toEqual([
+      'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem',
+    ]);
   });
 
   test('function roles have no managed policies and write only to their own log group', () => {
