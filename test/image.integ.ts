@@ -3,7 +3,12 @@ import { App, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aw
 import { Hook, ImageCode, ImageLogging, MicrovmImage, MicrovmMemory } from '../src/image';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
-const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+// no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
+// per stack (a loaded CI machine) would add to the output the snapshot diff compares.
+const app = new App({
+  stackTraces: false,
+  context: { 'aws:cdk:disable-creation-stack-traces': true, '@aws-cdk/core.slowSynthThreshold': Number.MAX_SAFE_INTEGER },
+});
 const stack = new Stack(app, 'MicrovmImageInteg');
 
 const key = new kms.Key(stack, 'ImageKey', {

@@ -2,7 +2,12 @@ import { App, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_logs as logs 
 import { Egress, MicrovmNetwork } from '../src/network';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
-const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+// no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
+// per stack (a loaded CI machine) would add to the output the snapshot diff compares.
+const app = new App({
+  stackTraces: false,
+  context: { 'aws:cdk:disable-creation-stack-traces': true, '@aws-cdk/core.slowSynthThreshold': Number.MAX_SAFE_INTEGER },
+});
 
 // isolated: no route out; opened only to Bedrock through an interface endpoint, S3 through a gateway endpoint,
 // and one internal CIDR.

@@ -4,7 +4,12 @@ import { Hook, ImageCode, MicrovmImage } from '../src/image';
 import { IdlePolicy, MicrovmOrchestrator } from '../src/orchestrator';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
-const app = new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+// no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
+// per stack (a loaded CI machine) would add to the output the snapshot diff compares.
+const app = new App({
+  stackTraces: false,
+  context: { 'aws:cdk:disable-creation-stack-traces': true, '@aws-cdk/core.slowSynthThreshold': Number.MAX_SAFE_INTEGER },
+});
 const stack = new Stack(app, 'MicrovmOrchestratorInteg');
 
 const image = new MicrovmImage(stack, 'Sandbox', {
