@@ -3,6 +3,7 @@ import {
   ALICE,
   BOB,
   CALLERS,
+  GRACE_SECONDS,
   World,
   badAnswers,
   body,
@@ -123,6 +124,51 @@ describe('fault injection at the emulator', () => {
     expect(await sessionRows(world)).toEqual([]);
     expect(badAnswers(world)).toEqual([]);
     expectSettled(await settle(world));
+  });
+
+  test('a launch still recording its VM while sweeps run past the grace period: the VM is spared and the PUT answers with it', async () => {
+    // GIVEN a PUT whose launch has started its VM but whose row update (the VM recorded) is held back
+    world = await startWorld();
+    let reached!: () => void;
+    const atRecord = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    world.rig.documentClient.middlewareStack.add((next) => async (args: any) => {
+      if (!held && String(args.input?.UpdateExpression ?? '').includes('microvmId = :mid')) {
+        held = true;
+        reached();
+        await gate;
+      }
+      return next(args);
+    }, { step: 'initialize', name: 'holdFinishLaunch' });
+    const pending = send(world, 'PUT', '/sessions/in-flight', { caller: ALICE });
+    await atRecord;
+    const [vm] = liveVms(world);
+
+    // WHEN two sweeps run while it is held, the VM already older than the grace period
+    const emulator = world.rig.emulator;
+    emulator.advanceTime((GRACE_SECONDS + 5) * 1000);
+    const first = await world.sweeper().run();
+    emulator.advanceTime(20_000);
+    const second = await world.sweeper().run();
+
+    // THEN the VM is protected by the launch, neither suspected nor terminated
+    expect([first.protectedByLaunch, second.protectedByLaunch]).toEqual([1, 1]);
+    expect(first.suspectsRecorded + second.suspectsRecorded + first.orphansTerminated + second.orphansTerminated).toBe(0);
+    expect(emulator.getVm(vm.microvmId)?.state).toBe('RUNNING');
+
+    // WHEN the launch records its VM
+    release();
+    const created = await pending;
+    world.rig.documentClient.middlewareStack.remove('holdFinishLaunch');
+
+    // THEN the caller gets that VM, and the settled state is clean with the VM still running
+    expect(created.statusCode).toBe(201);
+    expect(body(created).microvmId).toBe(vm.microvmId);
+    expectSettled(await settle(world));
+    expect(liveVms(world).map((v) => v.microvmId)).toEqual([vm.microvmId]);
+    expect(badAnswers(world)).toEqual([]);
   });
 
   test('a VM terminated under a live session: tokens answer 409, the next PUT relaunches a new generation, the sweeper repairs the row', async () => {
