@@ -92,6 +92,14 @@ describe('ImageCode.fromDirectory: packaging', () => {
     expect(() => ImageCode.fromDirectory(dir)).toThrow(/code must not contain a symbolic link that points outside the build context, got "innocent.txt"/);
   });
 
+  test('fails clearly if a symbolic link dangles', () => {
+    // GIVEN
+    const dir = buildContext({ Dockerfile: DOCKERFILE });
+    fs.symlinkSync(path.join(dir, 'gone.txt'), path.join(dir, 'link.txt'));
+    // WHEN / THEN
+    expect(() => ImageCode.fromDirectory(dir)).toThrow(/code must not contain a symbolic link whose target does not exist, got "link.txt".*Remove the dangling link/s);
+  });
+
   test('the same content gives the same artifact; other content another one', () => {
     // GIVEN
     const uri = (dir: string) => {

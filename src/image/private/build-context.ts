@@ -30,7 +30,13 @@ export function listBuildContext(root: string, exclude: string[]): BuildContextF
       const absolute = path.join(absoluteRoot, relative);
       let isDirectory = entry.isDirectory();
       if (entry.isSymbolicLink()) {
-        const target = fs.realpathSync(absolute);
+        let target: string;
+        try {
+          target = fs.realpathSync(absolute);
+        } catch {
+          throw invalidProp('code', relative, 'not contain a symbolic link whose target does not exist',
+            'Remove the dangling link, or restore the file it points to.');
+        }
         if (target !== absoluteRoot && !target.startsWith(absoluteRoot + path.sep)) {
           throw invalidProp('code', relative, 'not contain a symbolic link that points outside the build context',
             'Copy the file into the build context, or remove the link.');
