@@ -1,5 +1,5 @@
 import {
-  Arn, ArnFormat, Names, RemovalPolicy, Stack, Tags, Token, Validations,
+  Annotations, Arn, ArnFormat, Names, RemovalPolicy, Stack, Tags, Token, Validations,
   aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -188,6 +188,9 @@ export class MicrovmImage extends MicrovmImageBase {
   /** the role the build runs as. */
   public readonly buildRole: iam.IRole;
 
+  /** Actions the build needs that `buildRole` did not take (an immutable or foreign role). */
+  private readonly buildActionsNotGranted: string[] = [];
+
   /**
    * the log group the image logs to.
    *
@@ -247,10 +250,18 @@ export class MicrovmImage extends MicrovmImageBase {
     if (this.logGroup) this.grantLogs(this.logGroup);
 
     if (props.encryptionKey) {
-      this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+      this.addToBuildRole(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
     }
 
-    const code = props.code.bind(this, this.buildRole);
+    const code = props.code.bind(this, this.recordingBuildRole());
+    if (this.buildActionsNotGranted.length > 0) {
+      // an imported immutable role (or one of another account) takes no statements: say what it must allow,
+      // or the build fails at deploy time with S3_ACCESS_DENIED or no logs.
+      Annotations.of(this).addWarningV2('cdk-lambda-microvms:buildRoleNotGranted',
+        `buildRole cannot be given the permissions the build needs (an immutable or foreign role): make sure it allows ${
+          [...new Set(this.buildActionsNotGranted)].join(', ')} on this image's code object, log group and key, `
+        + 'and trusts lambda.amazonaws.com with sts:AssumeRole and sts:TagSession.');
+    }
     const base = (props.baseImage ?? BaseImage.al2023()).bind(this);
     const egress = (props.buildEgress ?? Egress.internet()).bind(this);
     this.buildEgressMode = egress.mode;
@@ -287,6 +298,28 @@ export class MicrovmImage extends MicrovmImageBase {
     this.latestActiveVersion = resource.attrLatestActiveImageVersion;
   }
 
+  /** Adds a statement to the build role, remembering the actions a role that takes no statements missed. */
+  private addToBuildRole(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const result = this.buildRole.addToPrincipalPolicy(statement);
+    // an immutable role (`fromRoleArn(..., { mutable: false })`, `withoutPolicyUpdates()`) drops statements yet
+    // reports them added; its class is recognised by its public property-injection id.
+    const immutable = (this.buildRole.constructor as { PROPERTY_INJECTION_ID?: string }).PROPERTY_INJECTION_ID === 'aws-cdk-lib.aws-iam.ImmutableRole';
+    if (!result.statementAdded || immutable) this.buildActionsNotGranted.push(...statement.actions);
+    return result;
+  }
+
+  /** The build role as `ImageCode.bind` sees it: grants go through `addToBuildRole`. */
+  private recordingBuildRole(): iam.IRole {
+    const role = this.buildRole;
+    return new Proxy(role, {
+      get: (target, property) => {
+        if (property === 'addToPrincipalPolicy') return (statement: iam.PolicyStatement) => this.addToBuildRole(statement);
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
   private grantLogs(logGroup: logs.ILogGroup): void {
     const groupArn = Arn.format({
       service: 'logs',
@@ -298,7 +331,7 @@ export class MicrovmImage extends MicrovmImageBase {
     }, Stack.of(this));
     // the group exists already, so no logs:CreateLogGroup; streams are matched in both ARN forms.
     const streams = [`${groupArn}:*`, `${groupArn}:log-stream:*`];
-    this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({
+    this.addToBuildRole(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [groupArn, ...streams],
     }));

@@ -377,6 +377,31 @@ describe('build role', () => {
     expect(imageProps(stack).BuildRoleArn).toBe('arn:aws:iam::123456789012:role/image-builder');
     Template.fromStack(stack).resourceCountIs('AWS::IAM::Policy', 0);
   });
+
+  test('an immutable role gets a warning naming every permission the build needs from it', () => {
+    // GIVEN
+    const stack = newStack();
+    const role = iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::123456789012:role/image-builder', { mutable: false });
+    // WHEN
+    new MicrovmImage(stack, 'Image', { code: code(), buildRole: role, encryptionKey: new kms.Key(stack, 'Key') });
+    // THEN
+    const warnings = Annotations.fromStack(stack).findWarning('/Stack/Image', Match.stringLikeRegexp('buildRole cannot be given'));
+    expect(warnings).toHaveLength(1);
+    const text = JSON.stringify(warnings[0].entry.data);
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:Decrypt', 's3:GetObject', 'sts:TagSession']) {
+      expect(text).toContain(action);
+    }
+  });
+
+  test('a role of this stack gets its grants and no warning', () => {
+    // GIVEN
+    const stack = newStack();
+    const role = new iam.Role(stack, 'Builder', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    // WHEN
+    new MicrovmImage(stack, 'Image', { code: code(), buildRole: role });
+    // THEN
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('buildRole cannot be given'))).toEqual([]);
+  });
 });
 
 describe('encryption key', () => {
