@@ -422,6 +422,16 @@ export class MicrovmOrchestrator extends Construct {
   }
 
   /**
+   * Launches whose `RunMicrovm` failed after retries for any reason but the memory quota (which
+   * `metricQuotaRejections` counts): throttling or 5xx that persisted, a missing image, denied permissions.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricLaunchFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('LaunchFailures', props);
+  }
+
+  /**
    * MicroVMs of the image the sweeper saw in one state (for example `RUNNING` or `SUSPENDED`).
    *
    * @default - maximum over 5 minutes

@@ -68,14 +68,14 @@ export class OrchestratorDashboard {
 
     this.launchFailuresAlarm = new cloudwatch.MathExpression({
       label: 'launch failures',
-      expression: 'FILL(upstream, 0) + FILL(fnErrors, 0)',
+      expression: 'FILL(launches, 0) + FILL(fnErrors, 0)',
       usingMetrics: {
-        upstream: o.metricUpstreamErrors({ period: five }),
+        launches: o.metricLaunchFailures({ period: five }),
         fnErrors: orchestrator.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
       },
       period: five,
     }).createAlarm(scope, 'LaunchFailuresAlarm', {
-      alarmDescription: 'Session requests failed with 502/503 after retries, or the orchestrator function crashed, in two consecutive 5-minute periods.',
+      alarmDescription: 'MicroVM launches failed after retries (not the memory quota), or the orchestrator function crashed, in two consecutive 5-minute periods.',
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 2,
@@ -106,8 +106,8 @@ export class OrchestratorDashboard {
             width: 8,
           }),
           new cloudwatch.GraphWidget({
-            title: 'Rejections and upstream errors',
-            left: [o.metricQuotaRejections(), o.metricAdmissionRejections(), o.metricUpstreamErrors()],
+            title: 'Rejections and failures',
+            left: [o.metricQuotaRejections(), o.metricAdmissionRejections(), o.metricLaunchFailures(), o.metricUpstreamErrors()],
             width: 8,
           }),
         ],

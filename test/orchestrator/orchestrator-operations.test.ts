@@ -30,6 +30,7 @@ describe('metrics', () => {
       [orchestrator.metricQuotaRejections(), 'QuotaRejections', 'Sum'],
       [orchestrator.metricAdmissionRejections(), 'AdmissionRejections', 'Sum'],
       [orchestrator.metricUpstreamErrors(), 'UpstreamErrors', 'Sum'],
+      [orchestrator.metricLaunchFailures(), 'LaunchFailures', 'Sum'],
       [orchestrator.metricOrphansFound(), 'OrphansFound', 'Sum'],
       [orchestrator.metricOrphansTerminated(), 'OrphansTerminated', 'Sum'],
       [orchestrator.metricRowsRepaired(), 'RowsRepaired', 'Sum'],
@@ -147,14 +148,15 @@ describe('alarms', () => {
     });
   });
 
-  test('launch failures: upstream errors plus orchestrator crashes, 5 or more in two consecutive periods', () => {
+  test('launch failures: failed launches plus orchestrator crashes, 5 or more in two consecutive periods', () => {
     // WHEN
     const { stack, orchestrator, template } = build();
 
     // THEN
     const props = alarm(template, stack, orchestrator.launchFailuresAlarm);
     expect(props).toMatchObject({ Threshold: 5, EvaluationPeriods: 2, DatapointsToAlarm: 2 });
-    expect(props.Metrics.find((m: any) => m.Id === 'upstream').MetricStat.Metric.MetricName).toBe('UpstreamErrors');
+    expect(props.Metrics.find((m: any) => m.Id === 'expr_1').Expression).toBe('FILL(launches, 0) + FILL(fnErrors, 0)');
+    expect(props.Metrics.find((m: any) => m.Id === 'launches').MetricStat.Metric.MetricName).toBe('LaunchFailures');
     expect(JSON.stringify(props.Metrics.find((m: any) => m.Id === 'fnErrors').MetricStat.Metric.Dimensions))
       .toContain(stack.getLogicalId(orchestrator.orchestratorFunction.node.defaultChild as any));
   });
@@ -182,7 +184,7 @@ describe('dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(stack.resolve((orchestrator.dashboard!.node.defaultChild as cloudwatch.CfnDashboard).dashboardBody));
     for (const text of ['SessionsCreated', 'SessionsResumed', 'SessionsEnded', 'TokensMinted', 'LaunchLatency', 'p50', 'p99',
-      'QuotaRejections', 'AdmissionRejections', 'UpstreamErrors', 'VmsSeen', 'SUSPENDED', 'OrphansFound', 'OrphansTerminated',
+      'QuotaRejections', 'AdmissionRejections', 'LaunchFailures', 'UpstreamErrors', 'VmsSeen', 'SUSPENDED', 'OrphansFound', 'OrphansTerminated',
       'RowsRepaired', 'SweepDuration', 'SweepErrors', 'Throttles', 'Errors', orchestrator.serviceName, 'alarm']) {
       expect(body).toContain(text);
     }

@@ -121,6 +121,9 @@ export class SessionLauncher {
           this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
           throw ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
         }
+        // any other RunMicrovm failure that survived the SDK's retries: what the launch-failures alarm watches.
+        this.count(SESSION_METRICS.LAUNCH_FAILURES);
+        this.logger.warn('launch failed', { owner: row.owner, sessionId: row.sessionId, error: name });
         throw err;
       }
       if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {

@@ -8,4 +8,5 @@ export const SESSION_METRICS = {
   QUOTA_REJECTIONS: 'QuotaRejections',
   ADMISSION_REJECTIONS: 'AdmissionRejections',
   UPSTREAM_ERRORS: 'UpstreamErrors',
+  LAUNCH_FAILURES: 'LaunchFailures',
 } as const;

@@ -179,6 +179,7 @@ describe('PUT /sessions/{id}', () => {
     expect(body(res).error.code).toBe('QuotaExceeded');
     expect((await rig.tableItems()).some((item: any) => item.sessionId.S === 'quota-1')).toBe(false);
     expect(rig.metricsSeen).toContain('QuotaRejections');
+    expect(rig.metricsSeen).not.toContain('LaunchFailures');
     expect((await api.handle(event('PUT', '/sessions/quota-1'))).statusCode).toBe(201);
   });
 });
@@ -216,7 +217,7 @@ describe('lifetime and service failures', () => {
     expect(body(failed).error.code).toBe('UpstreamUnavailable');
     expect(Number(failed.headers!['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(recovered.statusCode).toBe(201);
-    expect(rig.metricsSeen).toContain('UpstreamErrors');
+    expect(rig.metricsSeen).toEqual(expect.arrayContaining(['UpstreamErrors', 'LaunchFailures']));
   });
 
   test('a non-retryable service rejection (the image was deleted out of band) is a 502 that leaves nothing behind', async () => {
@@ -233,8 +234,8 @@ describe('lifetime and service failures', () => {
     expect(body(res).error).toEqual({ code: 'UpstreamError', message: 'a backing service rejected the request (ResourceNotFoundException)' });
     expect(Number(res.headers!['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(rig.emulator.callCounts()).toEqual({ RunMicrovm: 1 });
-    expect(await rig.tableItems()).toEqual([]);
-    expect(rig.metricsSeen).toContain('UpstreamErrors');
+    expect((await rig.tableItems()).filter((item: any) => item.sessionId.S === 'no-image')).toEqual([]);
+    expect(rig.metricsSeen).toEqual(expect.arrayContaining(['UpstreamErrors', 'LaunchFailures']));
   });
 
   test('a quota rejection on relaunch is a 429 and leaves the session relaunchable', async () => {
