@@ -90,22 +90,37 @@ export class ImageCode {
     if (!Token.isUnresolved(key) && (typeof key !== 'string' || key.length === 0 || key.startsWith('/') || /\s/.test(key))) {
       throw invalidProp('code', key, 'be an S3 object key without a leading "/" or whitespace', 'Pass the key of the zip, e.g. "images/sandbox.zip".');
     }
-    return new ImageCode((scope, buildRole) => {
+    const validate = (scope: Construct) => {
       const imageRegion = Stack.of(scope).region;
       const bucketRegion = bucket.env.region;
       if (!Token.isUnresolved(imageRegion) && !Token.isUnresolved(bucketRegion) && imageRegion !== bucketRegion) {
         throw invalidProp('code', `${bucket.node.path} in ${bucketRegion}`, `be a bucket in the image's region (${imageRegion})`,
           'The service cannot read a code artifact from another region; copy it to a bucket in this region.');
       }
+    };
+    return new ImageCode((scope, buildRole) => {
+      validate(scope);
       buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(key)] }));
       if (bucket.encryptionKey) {
         buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [bucket.encryptionKey.keyArn] }));
       }
       return { uri: `s3://${bucket.bucketName}/${key}` };
-    });
+    }, validate);
   }
 
-  private constructor(private readonly produce: (scope: Construct, buildRole: iam.IRole) => ImageCodeConfig) {}
+  private constructor(
+    private readonly produce: (scope: Construct, buildRole: iam.IRole) => ImageCodeConfig,
+    private readonly validate: (scope: Construct) => void = () => undefined,
+  ) {}
+
+  /**
+   * Checks that the code can serve an image created in `scope`, before the image creates anything.
+   *
+   * @internal
+   */
+  public _validateFor(scope: Construct): void {
+    this.validate(scope);
+  }
 
   /**
    * Makes the code available to an image build: creates the asset if needed, grants `buildRole` read access to

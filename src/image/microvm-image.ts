@@ -223,6 +223,7 @@ export class MicrovmImage extends MicrovmImageBase {
 
   constructor(scope: Construct, id: string, props: MicrovmImageProps) {
     validateProps(props);
+    props.code._validateFor(scope);
     super(scope, id);
 
     this.imageName = props.imageName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });

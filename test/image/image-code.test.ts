@@ -343,5 +343,7 @@ describe('ImageCode.fromBucket', () => {
     // WHEN / THEN
     expect(() => new MicrovmImage(stack, 'Image', { code: ImageCode.fromBucket(bucket, 'a.zip') }))
       .toThrow(/code must be a bucket in the image's region \(us-east-1\)/);
+    // and it failed before creating anything: no image construct, no role, no log group is left in the tree
+    expect(stack.node.tryFindChild('Image')).toBeUndefined();
   });
 });
