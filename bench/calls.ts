@@ -2,7 +2,7 @@
 // middleware (table commands), through the real SessionApi and Sweeper.
 import { CallCounts, countsOf } from './support';
 import { event, startRig } from '../test/orchestrator/runtime/harness';
-import { Fixture, newSweeper } from '../test/orchestrator/runtime/sweeper-fixture';
+import { fixtureOf, newSweeper } from '../test/orchestrator/runtime/sweeper-fixture';
 
 export interface OperationCalls extends CallCounts {
   readonly statusCode?: number;
@@ -59,16 +59,7 @@ export async function measureCalls(): Promise<CallsResult> {
     await status('PUT', '/sessions/calls-2');
     await status('PUT', '/sessions/calls-3');
     rig.emulator.seedVms(3, { imageArn: rig.imageArn, startedAt: rig.emulator.now() - 3_600_000 });
-    const fixture: Fixture = {
-      emulator: rig.emulator,
-      dynamo: rig.dynamo,
-      microvms: rig.microvms,
-      documentClient: rig.documentClient,
-      tableName: rig.tableName,
-      imageArn: rig.imageArn,
-      otherImageArn: rig.imageArn,
-      stop: () => rig.stop(),
-    };
+    const fixture = fixtureOf(rig);
     const sweep = () => newSweeper(fixture, { maxSessionDurationSeconds: undefined }).run();
     const vms = rig.emulator.listVms().length;
     const first = await measure('sweepFirstSighting', async () => { await sweep(); return undefined; });

@@ -7,7 +7,7 @@ import type { SessionApi } from '../../src/orchestrator/runtime/session-api';
 import { clientTokenFor, sha256Hex } from '../../src/orchestrator/runtime/session-table';
 import type { Sweeper, SweepReport } from '../../src/orchestrator/runtime/sweeper';
 import { ALICE, BOB, event, EventOptions, Rig, startRig } from '../orchestrator/runtime/harness';
-import { Fixture, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
+import { fixtureOf, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
 
 export { ALICE, BOB, body, event } from '../orchestrator/runtime/harness';
 
@@ -47,16 +47,7 @@ export interface Answer {
 export async function startWorld(options: EmulatorOptions = {}, env: Record<string, string | undefined> = {}): Promise<World> {
   const rig = await startRig({ rateLimits: false, seed: 1234, ...options });
   const api = rig.api(env, { now: () => rig.emulator.now(), leaseMilliseconds: LEASE_MS, launchWaitMilliseconds: 300 });
-  const fixture: Fixture = {
-    emulator: rig.emulator,
-    dynamo: rig.dynamo,
-    microvms: rig.microvms,
-    documentClient: rig.documentClient,
-    tableName: rig.tableName,
-    imageArn: rig.imageArn,
-    otherImageArn: rig.imageArn,
-    stop: () => rig.stop(),
-  };
+  const fixture = fixtureOf(rig);
   const world: World = {
     rig,
     api,

@@ -25,6 +25,20 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
+/** A sweeper fixture over a session-API rig's emulator and table, so both sides see the same world. */
+export function fixtureOf(rig: Pick<Fixture, 'emulator' | 'dynamo' | 'microvms' | 'documentClient' | 'tableName' | 'imageArn'> & { stop(): Promise<void> }): Fixture {
+  return {
+    emulator: rig.emulator,
+    dynamo: rig.dynamo,
+    microvms: rig.microvms,
+    documentClient: rig.documentClient,
+    tableName: rig.tableName,
+    imageArn: rig.imageArn,
+    otherImageArn: rig.imageArn,
+    stop: () => rig.stop(),
+  };
+}
+
 let tableCounter = 0;
 
 /**
