@@ -188,9 +188,6 @@ export class MicrovmImage extends MicrovmImageBase {
   /** the role the build runs as. */
   public readonly buildRole: iam.IRole;
 
-  /** Actions the build needs that `buildRole` did not take (an immutable or foreign role). */
-  private readonly buildActionsNotGranted: string[] = [];
-
   /**
    * the log group the image logs to.
    *
@@ -251,17 +248,19 @@ export class MicrovmImage extends MicrovmImageBase {
     if (this.logGroup) this.grantLogs(this.logGroup);
 
     if (props.encryptionKey) {
-      this.addToBuildRole(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+      this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
     }
 
-    const code = props.code.bind(this, this.recordingBuildRole());
-    if (this.buildActionsNotGranted.length > 0) {
-      // an imported immutable role (or one of another account) takes no statements: say what it must allow,
-      // or the build fails at deploy time with S3_ACCESS_DENIED or no logs.
+    const code = props.code.bind(this, this.buildRole);
+    if (props.buildRole && !acceptsGrants(props.buildRole, Stack.of(this))) {
+      // the grants above went nowhere: say what the role must already allow, or the build fails at deploy time
+      // with S3_ACCESS_DENIED or without logs.
+      const actions = ['s3:GetObject', ...(this.logGroup ? ['logs:CreateLogStream', 'logs:PutLogEvents'] : []),
+        ...(props.encryptionKey ? ['kms:Decrypt'] : [])];
       Annotations.of(this).addWarningV2('cdk-lambda-microvms:buildRoleNotGranted',
         `buildRole cannot be given the permissions the build needs (an immutable or foreign role): make sure it allows ${
-          [...new Set(this.buildActionsNotGranted)].join(', ')} on this image's code object, log group and key, `
-        + 'and trusts lambda.amazonaws.com with sts:AssumeRole and sts:TagSession.');
+          actions.join(', ')} on this image's code object, log group and key (and kms:Decrypt on the code bucket's key, `
+        + 'if it has one), and trusts lambda.amazonaws.com with sts:AssumeRole and sts:TagSession.');
     }
     const base = (props.baseImage ?? BaseImage.al2023()).bind(this);
     const egress = (props.buildEgress ?? Egress.internet()).bind(this);
@@ -299,28 +298,6 @@ export class MicrovmImage extends MicrovmImageBase {
     this.latestActiveVersion = resource.attrLatestActiveImageVersion;
   }
 
-  /** Adds a statement to the build role, remembering the actions a role that takes no statements missed. */
-  private addToBuildRole(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    const result = this.buildRole.addToPrincipalPolicy(statement);
-    // an immutable role (`fromRoleArn(..., { mutable: false })`, `withoutPolicyUpdates()`) drops statements yet
-    // reports them added; its class is recognised by its public property-injection id.
-    const immutable = (this.buildRole.constructor as { PROPERTY_INJECTION_ID?: string }).PROPERTY_INJECTION_ID === 'aws-cdk-lib.aws-iam.ImmutableRole';
-    if (!result.statementAdded || immutable) this.buildActionsNotGranted.push(...statement.actions);
-    return result;
-  }
-
-  /** The build role as `ImageCode.bind` sees it: grants go through `addToBuildRole`. */
-  private recordingBuildRole(): iam.IRole {
-    const role = this.buildRole;
-    return new Proxy(role, {
-      get: (target, property) => {
-        if (property === 'addToPrincipalPolicy') return (statement: iam.PolicyStatement) => this.addToBuildRole(statement);
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  }
-
   private grantLogs(logGroup: logs.ILogGroup): void {
     const groupArn = Arn.format({
       service: 'logs',
@@ -332,7 +309,7 @@ export class MicrovmImage extends MicrovmImageBase {
     }, Stack.of(this));
     // the group exists already, so no logs:CreateLogGroup; streams are matched in both ARN forms.
     const streams = [`${groupArn}:*`, `${groupArn}:log-stream:*`];
-    this.addToBuildRole(new iam.PolicyStatement({
+    this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [groupArn, ...streams],
     }));
@@ -345,6 +322,17 @@ export class MicrovmImage extends MicrovmImageBase {
       });
     }
   }
+}
+
+/**
+ * False for a role whose policy this stack cannot change: an immutable role (`fromRoleArn(..., { mutable: false })`,
+ * `withoutPolicyUpdates()`, recognised by its public property-injection id, since it reports dropped statements as
+ * added) or a role of another account.
+ */
+function acceptsGrants(role: iam.IRole, stack: Stack): boolean {
+  if ((role.constructor as { PROPERTY_INJECTION_ID?: string }).PROPERTY_INJECTION_ID === 'aws-cdk-lib.aws-iam.ImmutableRole') return false;
+  const account = role.env.account;
+  return Token.isUnresolved(account) || Token.isUnresolved(stack.account) || account === stack.account;
 }
 
 function validateProps(props: MicrovmImageProps): void {
