@@ -80,12 +80,15 @@ export interface MicrovmOrchestratorProps {
   /**
    * The most live sessions across all callers; more are refused with 429.
    *
+   * A session counts from its first `PUT` until its `DELETE`, or until the sweeper sees that its VM ended on its
+   * own (idle policy, maximum duration); a `PUT` that relaunches such a session is admitted again.
+   *
    * @default - no limit beyond the account's MicroVM memory quota
    */
   readonly maxSessions?: number;
 
   /**
-   * The most live sessions one caller may hold; more are refused with 429.
+   * The most live sessions one caller may hold; more are refused with 429. Counted like `maxSessions`.
    *
    * @default - no per-caller limit
    */

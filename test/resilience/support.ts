@@ -3,8 +3,9 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { EmulatorOptions, VmSnapshot } from '../../src/local';
+import { ENV } from '../../src/orchestrator/constants';
 import type { SessionApi } from '../../src/orchestrator/runtime/session-api';
-import { clientTokenFor, sha256Hex } from '../../src/orchestrator/runtime/session-table';
+import { clientTokenFor, SessionStore, sha256Hex } from '../../src/orchestrator/runtime/session-table';
 import type { Sweeper, SweepReport } from '../../src/orchestrator/runtime/sweeper';
 import { ALICE, BOB, event, EventOptions, Rig, startRig } from '../orchestrator/runtime/harness';
 import { fixtureOf, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
@@ -52,7 +53,12 @@ export async function startWorld(options: EmulatorOptions = {}, env: Record<stri
     rig,
     api,
     answers: [],
-    sweeper: () => newSweeper(fixture, { orphanGracePeriodSeconds: GRACE_SECONDS, maxSessionDurationSeconds: undefined }),
+    sweeper: () => newSweeper(fixture, {
+      orphanGracePeriodSeconds: GRACE_SECONDS,
+      maxSessionDurationSeconds: undefined,
+      // as the construct configures it: slots go back only where there is a maxSessions counter.
+      releaseAdmissionSlots: env[ENV.MAX_SESSIONS] !== undefined,
+    }),
     stop: () => rig.stop(),
   };
   return world;
@@ -113,6 +119,16 @@ export async function sessionRows(world: World): Promise<Array<Record<string, an
 
 export function liveVms(world: World): VmSnapshot[] {
   return world.rig.emulator.listVms().filter((vm) => vm.imageArn === world.rig.imageArn && LIVE.has(vm.state));
+}
+
+/**
+ * The `maxSessions` counter against the rows that count for admission (every row but those of TERMINATED VMs);
+ * equal whenever no request is in flight, since DynamoDB is never faulted here.
+ */
+export async function slotDrift(world: World): Promise<{ counter: number; countedRows: number }> {
+  const counter = await new SessionStore(world.rig.documentClient, world.rig.tableName).slotsInUse();
+  const countedRows = (await sessionRows(world)).filter((row) => row.vmState !== 'TERMINATED').length;
+  return { counter, countedRows };
 }
 
 /** What the invariant checks found; every list is empty when the invariants hold. */

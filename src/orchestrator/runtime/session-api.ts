@@ -143,7 +143,7 @@ export class SessionApi {
     for (let round = 0; round < 10; round++) {
       if (!row) {
         const created = await this.launcher.createRow(caller, id);
-        if (created) return this.launched(await this.launcher.launch(created, payload, true), ports);
+        if (created) return this.launched(await this.launcher.launch(created, payload, 'created'), ports);
         row = await this.store.get(caller.owner, id);
         continue;
       }
@@ -153,8 +153,8 @@ export class SessionApi {
       }
       if (row.status === 'ACTIVE') {
         // past its lifetime or gone: the next generation gets a new clientToken, hence a new VM.
-        const next = await this.store.beginLaunch(row, this.launcher.nextLaunch(row, row.generation + 1));
-        if (next) return this.launched(await this.launcher.launch(next, payload, false), ports);
+        const next = await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1));
+        if (next) return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
       } else if (this.leaseLive(row)) {
         if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
         if (polls >= this.waitPolls) {
@@ -168,17 +168,17 @@ export class SessionApi {
         // crashed launcher created is returned again instead of a second one. A microvmId on a
         // LAUNCHING row is the previous generation's VM (set only together with ACTIVE): make sure
         // it is gone, since an interrupted delete or relaunch may have left it running.
-        const next = await this.store.beginLaunch(row, { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken });
+        const next = await this.launcher.claim(row, { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken });
         if (next) {
-          await this.launcher.terminateOrRelease(next, row.microvmId);
-          return this.launched(await this.launcher.launch(next, payload, false), ports);
+          await this.launcher.endPrevious(next, row.microvmId);
+          return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
         }
       } else {
         // an abandoned delete: finish terminating the old VM, then relaunch as the next generation.
-        const next = await this.store.beginLaunch(row, this.launcher.nextLaunch(row, row.generation + 1));
+        const next = await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1));
         if (next) {
-          await this.launcher.terminateOrRelease(next, row.microvmId);
-          return this.launched(await this.launcher.launch(next, payload, false), ports);
+          await this.launcher.endPrevious(next, row.microvmId);
+          return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
         }
       }
       row = await this.store.get(caller.owner, id);

@@ -8,12 +8,33 @@ import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMi
 import { ApiError, errorName } from './api-error';
 import type { OrchestratorConfig } from './config';
 import { SESSION_METRICS } from './session-metrics';
-import { clientTokenFor, SessionItem, SessionStore } from './session-table';
+import { clientTokenFor, countsForAdmission, SessionItem, SessionStore } from './session-table';
 
 /** VM states after which a VM never serves again. */
 export const GONE_STATES = ['TERMINATING', 'TERMINATED'];
 /** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
 const ROW_RETENTION_SECONDS = 86_400;
+
+/**
+ * How a launch got its row: it `created` it, `readmitted` a session whose VM was TERMINATED (taking an admission
+ * slot for it), or `continued` one that already counted.
+ */
+export type LaunchClaim = 'created' | 'readmitted' | 'continued';
+
+/** A row whose launch this request holds the lease of. */
+export interface ClaimedLaunch {
+  readonly row: SessionItem;
+  readonly claim: LaunchClaim;
+}
+
+/** The fields a launch lease sets on a row. */
+export interface LeaseFields {
+  readonly generation: number;
+  readonly leaseId: string;
+  readonly leaseExpiresAt: number;
+  readonly clientToken: string;
+  readonly updatedAt: string;
+}
 
 /** What the launcher shares with the session API. */
 export interface SessionLauncherProps {
@@ -52,17 +73,10 @@ export class SessionLauncher {
 
   /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
   async createRow(caller: { owner: string; ownerArn: string }, id: string): Promise<SessionItem | undefined> {
-    const { maxSessions, maxSessionsPerOwner } = this.config;
+    const { maxSessions } = this.config;
     // a concurrent PUT of this same session may have created it meanwhile: that is not a new
     // session, so re-read before rejecting.
-    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) >= maxSessionsPerOwner) {
-      if (await this.store.get(caller.owner, id)) return undefined;
-      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
-    }
-    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
-      if (await this.store.get(caller.owner, id)) return undefined;
-      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
-    }
+    if (!await this.admit(caller.owner, async () => !await this.store.get(caller.owner, id))) return undefined;
     const now = this.isoNow();
     const item: SessionItem = {
       owner: caller.owner,
@@ -77,16 +91,73 @@ export class SessionLauncher {
       if (maxSessions !== undefined) await this.store.releaseSlot();
       return undefined;
     }
-    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(caller.owner) > maxSessionsPerOwner) {
+    if (await this.overOwnerLimit(caller.owner)) {
       // a concurrent create for another session of this caller got in first: back out completely.
       await this.store.deleteSession(item, maxSessions !== undefined);
-      throw this.admissionRejected(`this caller already has ${maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+      throw this.ownerLimitRejected();
     }
     return item;
   }
 
+  /**
+   * Takes the launch of an existing row: its next generation, or the takeover of an abandoned launch or delete.
+   * A row whose VM was seen TERMINATED counts toward no admission limit, so claiming it admits the session again,
+   * under the same limits and with the same back-out as a new one. Undefined when another request changed the row
+   * first.
+   */
+  async claim(row: SessionItem, next: LeaseFields): Promise<ClaimedLaunch | undefined> {
+    if (countsForAdmission(row)) {
+      const claimed = await this.store.beginLaunch(row, next);
+      return claimed && { row: claimed, claim: 'continued' };
+    }
+    const unchanged = async () => {
+      const current = await this.store.get(row.owner, row.sessionId);
+      return current !== undefined && current.generation === row.generation && current.status === row.status
+        && current.leaseId === row.leaseId && !countsForAdmission(current);
+    };
+    if (!await this.admit(row.owner, unchanged)) return undefined;
+    const claimed = await this.store.beginLaunch(row, next);
+    if (!claimed) {
+      if (this.config.maxSessions !== undefined) await this.store.releaseSlot();
+      return undefined;
+    }
+    if (await this.overOwnerLimit(row.owner)) {
+      await this.abandon(claimed, 'readmitted');
+      throw this.ownerLimitRejected();
+    }
+    return { row: claimed, claim: 'readmitted' };
+  }
+
+  /**
+   * Checks `maxSessionsPerOwner` and takes a `maxSessions` slot for one more counted row of `owner`. A refusal
+   * answers 429 only if `stillNeeded` says the row in question did not change meanwhile (a concurrent PUT of the
+   * same session may have created or relaunched it); otherwise false, and the caller re-reads.
+   */
+  private async admit(owner: string, stillNeeded: () => Promise<boolean>): Promise<boolean> {
+    const { maxSessions, maxSessionsPerOwner } = this.config;
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(owner) >= maxSessionsPerOwner) {
+      if (!await stillNeeded()) return false;
+      throw this.ownerLimitRejected();
+    }
+    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
+      if (!await stillNeeded()) return false;
+      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
+    }
+    return true;
+  }
+
+  /** Check after write: concurrent admissions of one caller's other sessions may together pass the limit. */
+  private async overOwnerLimit(owner: string): Promise<boolean> {
+    const { maxSessionsPerOwner } = this.config;
+    return maxSessionsPerOwner !== undefined && await this.store.countByOwner(owner) > maxSessionsPerOwner;
+  }
+
+  private ownerLimitRejected(): ApiError {
+    return this.admissionRejected(`this caller already has ${this.config.maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+  }
+
   /** A fresh lease for `generation` of a session, with that generation's clientToken. */
-  nextLaunch(key: { owner: string; sessionId: string }, generation: number) {
+  nextLaunch(key: { owner: string; sessionId: string }, generation: number): LeaseFields {
     return {
       generation,
       leaseId: randomUUID(),
@@ -97,10 +168,10 @@ export class SessionLauncher {
   }
 
   /**
-   * Runs the row's VM under its clientToken and records it; returns the ACTIVE row. `fresh` means
-   * this request created the row, so a failed launch deletes it instead of releasing the lease.
+   * Runs the row's VM under its clientToken and records it; returns the ACTIVE row. `claim` says how the row was
+   * taken, which decides what a failed launch gives back (see `abandon`).
    */
-  async launch(claimed: SessionItem, payload: string | undefined, fresh: boolean): Promise<SessionItem> {
+  async launch(claimed: SessionItem, payload: string | undefined, claim: LaunchClaim): Promise<SessionItem> {
     let row = claimed;
     const started = this.now();
     for (let attempt = 0; ; attempt++) {
@@ -115,7 +186,8 @@ export class SessionLauncher {
           row = await this.nextGeneration(row);
           continue;
         }
-        await this.abandon(row, fresh && row.generation === claimed.generation);
+        // a created row that moved on to another generation is no longer ours alone to delete.
+        await this.abandon(row, claim === 'created' && row.generation !== claimed.generation ? 'continued' : claim);
         if (name === 'ServiceQuotaExceededException') {
           this.count(SESSION_METRICS.QUOTA_REJECTIONS);
           this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
@@ -152,6 +224,10 @@ export class SessionLauncher {
         const current = await this.store.get(row.owner, row.sessionId);
         if (!current || current.generation !== row.generation) this.lostLease();
         final = { ...current, ...record, status: 'ACTIVE' };
+      } else if (!countsForAdmission(final) && this.config.maxSessions !== undefined) {
+        // recorded a VM that was already TERMINATED (a spent clientToken replayed past the retries): the row
+        // stops counting, so its slot goes back.
+        await this.store.releaseSlot();
       }
       this.count(SESSION_METRICS.SESSIONS_CREATED);
       this.logger.info('session launched', {
@@ -198,13 +274,21 @@ export class SessionLauncher {
   /**
    * Leaves nothing half-created after a failed launch: a row this request created is deleted
    * (with its admission slot); any other row keeps its generation and clientToken with the lease
-   * released, so the next PUT replays the launch at once. If RunMicrovm took effect but its answer
-   * was lost, the next PUT derives the same clientToken and gets that VM back (or the sweeper ends it).
+   * released, so the next PUT replays the launch at once. A `readmitted` row also goes back to not
+   * counting (its VM is still the TERMINATED one) and gives its slot back. If RunMicrovm took effect
+   * but its answer was lost, the next PUT derives the same clientToken and gets that VM back (or the
+   * sweeper ends it).
    */
-  private async abandon(row: SessionItem, createdHere: boolean): Promise<void> {
+  private async abandon(row: SessionItem, claim: LaunchClaim): Promise<void> {
+    const countAdmission = this.config.maxSessions !== undefined;
     try {
-      if (createdHere) await this.store.deleteSession(row, this.config.maxSessions !== undefined);
-      else await this.store.releaseLease(row, this.isoNow());
+      if (claim === 'created') {
+        await this.store.deleteSession(row, countAdmission);
+      } else if (claim === 'readmitted') {
+        if (await this.store.releaseLease(row, this.isoNow(), { vmTerminated: true }) && countAdmission) await this.store.releaseSlot();
+      } else {
+        await this.store.releaseLease(row, this.isoNow());
+      }
     } catch (err) {
       // the lease still expires on its own; the original error is the one to report.
       this.logger.warn('could not release a failed launch', { owner: row.owner, sessionId: row.sessionId, error: errorName(err) });
@@ -222,6 +306,15 @@ export class SessionLauncher {
       await this.store.releaseLease(row, this.isoNow()).catch(() => false);
       throw err;
     }
+  }
+
+  /**
+   * Before a takeover launches: makes sure the previous generation's VM is gone. A `readmitted` row's VM is
+   * known TERMINATED, so there is nothing to call; on failure the claim is given back like a failed launch.
+   */
+  async endPrevious(claimed: ClaimedLaunch, microvmId: string | undefined): Promise<void> {
+    if (!microvmId || claimed.claim === 'readmitted') return;
+    await this.terminateOrRelease(claimed.row, microvmId);
   }
 
   private admissionRejected(message: string): ApiError {

@@ -58,6 +58,23 @@ export function clientTokenFor(owner: string, sessionId: string, generation: num
   return sha256Hex(`${owner}/${sessionId}/${generation}`);
 }
 
+/** The `vmState` of a row whose VM is known to be gone. */
+export const TERMINATED_VM_STATE = 'TERMINATED';
+
+/**
+ * True when a row counts toward `maxSessions` and `maxSessionsPerOwner`: every session row except one whose VM was
+ * seen TERMINATED (its VM ended on its own: idle policy, maximum duration, or the service). Such a row stays for
+ * GET and for the next PUT, which relaunches it and so admits it again.
+ */
+export function countsForAdmission(row: { readonly vmState?: string }): boolean {
+  return row.vmState !== TERMINATED_VM_STATE;
+}
+
+/** The condition that a row's `vmState` still says what `row` says about admission (pins counted-ness). */
+export function admissionGuard(row: { readonly vmState?: string }): string {
+  return countsForAdmission(row) ? '(attribute_not_exists(vmState) OR vmState <> :terminatedVm)' : 'vmState = :terminatedVm';
+}
+
 /**
  * Creates the sessions table for tests and local development (the construct creates the real one).
  * Waits until it is ACTIVE. TTL is enabled where the endpoint supports it (dynalite does not).
@@ -162,19 +179,22 @@ export class SessionStore {
       ':ct': next.clientToken,
       ':u': next.updatedAt,
     };
-    let condition = 'generation = :g AND #status = :s';
+    let condition = `generation = :g AND #status = :s AND ${admissionGuard(expected)}`;
+    values[':terminatedVm'] = TERMINATED_VM_STATE;
     if (expected.leaseId !== undefined) {
       condition += ' AND leaseId = :old';
       values[':old'] = expected.leaseId;
     } else {
       condition += ' AND attribute_not_exists(leaseId)';
     }
+    // a row whose VM was TERMINATED counts again from here on (the caller admitted it before this write).
+    const readmit = countsForAdmission(expected) ? '' : ' REMOVE vmState';
     try {
       const out = await this.documentClient.send(new UpdateCommand({
         TableName: this.tableName,
         Key: { owner: expected.owner, sessionId: expected.sessionId },
         ConditionExpression: condition,
-        UpdateExpression: 'SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u',
+        UpdateExpression: `SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u${readmit}`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
@@ -229,14 +249,21 @@ export class SessionStore {
    * Gives up a lease without finishing: the row stays LAUNCHING with an expired lease, so the next
    * caller takes over immediately and replays the same clientToken. False if the lease was lost.
    */
-  async releaseLease(row: SessionItem, updatedAt: string): Promise<boolean> {
+  async releaseLease(row: SessionItem, updatedAt: string, options: { vmTerminated?: boolean } = {}): Promise<boolean> {
+    const values: Record<string, unknown> = { ':lid': row.leaseId, ':g': row.generation, ':zero': 0, ':u': updatedAt };
+    let update = 'SET leaseExpiresAt = :zero, updatedAt = :u';
+    if (options.vmTerminated) {
+      // undoes a re-admission: the row stops counting again, as before the launch was claimed.
+      update += ', vmState = :terminatedVm';
+      values[':terminatedVm'] = TERMINATED_VM_STATE;
+    }
     try {
       await this.documentClient.send(new UpdateCommand({
         TableName: this.tableName,
         Key: { owner: row.owner, sessionId: row.sessionId },
         ConditionExpression: 'leaseId = :lid AND generation = :g',
-        UpdateExpression: 'SET leaseExpiresAt = :zero, updatedAt = :u',
-        ExpressionAttributeValues: { ':lid': row.leaseId, ':g': row.generation, ':zero': 0, ':u': updatedAt },
+        UpdateExpression: update,
+        ExpressionAttributeValues: values,
       }));
       return true;
     } catch (err) {
@@ -299,11 +326,11 @@ export class SessionStore {
 
   /**
    * Deletes a row only if it still holds `leaseId` in `generation` (or, without a lease, is
-   * still that generation), and releases its admission slot. False when the row changed.
+   * still that generation), and gives back its admission slot if it held one. False when the row changed.
    */
   async deleteSession(row: SessionItem, countAdmission: boolean): Promise<boolean> {
-    const values: Record<string, unknown> = { ':g': row.generation };
-    let condition = 'generation = :g';
+    const values: Record<string, unknown> = { ':g': row.generation, ':terminatedVm': TERMINATED_VM_STATE };
+    let condition = `generation = :g AND ${admissionGuard(row)}`;
     if (row.leaseId !== undefined) {
       condition += ' AND leaseId = :lid';
       values[':lid'] = row.leaseId;
@@ -319,7 +346,7 @@ export class SessionStore {
       if (isConditionFailed(err)) return false;
       throw err;
     }
-    if (countAdmission) await this.releaseSlot();
+    if (countAdmission && countsForAdmission(row)) await this.releaseSlot();
     return true;
   }
 
@@ -339,7 +366,7 @@ export class SessionStore {
     };
   }
 
-  /** Number of rows the owner has, in any status (strongly consistent). */
+  /** Number of the owner's rows that count for admission (strongly consistent); see {@link countsForAdmission}. */
   async countByOwner(owner: string): Promise<number> {
     let count = 0;
     let start: Record<string, unknown> | undefined;
@@ -347,8 +374,9 @@ export class SessionStore {
       const out = await this.documentClient.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#owner = :o',
+        FilterExpression: 'attribute_not_exists(vmState) OR vmState <> :terminatedVm',
         ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':o': owner },
+        ExpressionAttributeValues: { ':o': owner, ':terminatedVm': TERMINATED_VM_STATE },
         Select: 'COUNT',
         ConsistentRead: true,
         ExclusiveStartKey: start,

@@ -8,7 +8,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY } from './session-table';
+import { admissionGuard, isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY, TERMINATED_VM_STATE } from './session-table';
 
 /**
  * The sweeper's view of the sessions table (schema in the team contract): session rows, and suspects in the
@@ -198,23 +198,26 @@ export class SweeperTable {
     return this.conditional(() => this.client.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { owner: row.owner, sessionId: row.sessionId },
-      UpdateExpression: 'SET vmState = :terminated, updatedAt = :now REMOVE endpoint',
-      // already marked (e.g. by a concurrent sweep) is not a repair this sweep made.
-      ConditionExpression: `${guard.expression} AND (attribute_not_exists(vmState) OR vmState <> :terminated)`,
+      UpdateExpression: 'SET vmState = :terminatedVm, updatedAt = :now REMOVE endpoint',
+      // already marked (e.g. by a concurrent sweep) is not a repair this sweep made, nor a slot to give back.
+      ConditionExpression: `${guard.expression} AND (attribute_not_exists(vmState) OR vmState <> :terminatedVm)`,
       ExpressionAttributeNames: guard.names,
-      ExpressionAttributeValues: { ...guard.values, ':terminated': 'TERMINATED', ':now': nowIso },
+      ExpressionAttributeValues: { ...guard.values, ':terminatedVm': TERMINATED_VM_STATE, ':now': nowIso },
     })));
   }
 
-  /** Deletes a row exactly as the scan saw it (an ENDING session whose VM is gone, or a dead launch). */
+  /**
+   * Deletes a row exactly as the scan saw it (an ENDING session whose VM is gone, or a dead launch), including
+   * whether it counts for admission, so the caller knows whether a slot goes back.
+   */
   public async deleteRow(row: SessionRow): Promise<boolean> {
     const guard = rowGuard(row);
     return this.conditional(() => this.client.send(new DeleteCommand({
       TableName: this.tableName,
       Key: { owner: row.owner, sessionId: row.sessionId },
-      ConditionExpression: guard.expression,
+      ConditionExpression: `${guard.expression} AND ${admissionGuard(row)}`,
       ExpressionAttributeNames: guard.names,
-      ExpressionAttributeValues: Object.keys(guard.values).length > 0 ? guard.values : undefined,
+      ExpressionAttributeValues: { ...guard.values, ':terminatedVm': TERMINATED_VM_STATE },
     })));
   }
 
@@ -232,7 +235,7 @@ export class SweeperTable {
   }
 
   /**
-   * Sets the admission counter to the number of session rows a scan found, only if no slot was taken or given
+   * Sets the admission counter to the number of counted session rows a scan found, only if no slot was taken or given
    * back since `seen` was read (the version is unchanged). Rows that DynamoDB's TTL deleted never gave their slot
    * back; this is how those slots return.
    */

@@ -11,7 +11,7 @@ import {
   TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionStore } from './session-table';
+import { countsForAdmission, SessionStore } from './session-table';
 import {
   BackoffOptions,
   Clock,
@@ -224,7 +224,8 @@ export class Sweeper {
         report.tablePages = snapshot.pages;
         report.sessionsScanned = snapshot.sessions.length;
         if (counter) {
-          await this.guard(report, () => this.reconcileSlots(report, table, counter, snapshot.sessions.length));
+          const counted = snapshot.sessions.filter(countsForAdmission).length;
+          await this.guard(report, () => this.reconcileSlots(report, table, counter, counted));
         }
         const run = this.newRun(report, snapshot, table, retry, remainingMs);
         await this.sweepList(run);
@@ -241,8 +242,9 @@ export class Sweeper {
   }
 
   /**
-   * Brings the `maxSessions` counter back to the number of session rows. Without it, every row that DynamoDB's
-   * TTL removes keeps its slot forever and admission ends up refusing every new session.
+   * Brings the `maxSessions` counter back to the number of session rows that count (all but those of TERMINATED
+   * VMs). Without it, every counted row that DynamoDB's TTL removes keeps its slot forever and admission ends up
+   * refusing every new session.
    */
   private async reconcileSlots(report: MutableReport, table: SweeperTable, counter: SlotCounter, rows: number): Promise<void> {
     if (counter.count === rows || !await table.reconcileSlotCounter(counter, rows)) {
@@ -443,8 +445,10 @@ export class Sweeper {
     let repaired = false;
     if (row.status === 'ENDING') {
       repaired = await this.deleteRow(run, row);
-    } else if (row.vmState !== 'TERMINATED') {
-      repaired = await table.markTerminated(row, new Date(now).toISOString());
+    } else if (countsForAdmission(row) && await table.markTerminated(row, new Date(now).toISOString())) {
+      // the session no longer counts toward the admission limits: its slot goes back.
+      await this.releaseSlot(run);
+      repaired = true;
     }
     if (repaired) {
       run.report.rowsRepaired++;
@@ -497,10 +501,16 @@ export class Sweeper {
     if (!await run.table.deleteRow(row)) {
       return false;
     }
+    if (countsForAdmission(row)) {
+      await this.releaseSlot(run);
+    }
+    return true;
+  }
+
+  private async releaseSlot(run: Run): Promise<void> {
     if (this.options.config.releaseAdmissionSlots) {
       await withRetries(run.retry, () => new SessionStore(this.options.documentClient, this.options.config.tableName).releaseSlot());
     }
-    return true;
   }
 
   private async isGone(run: Run, microvmId: string): Promise<boolean> {
