@@ -19,7 +19,7 @@ import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { GONE_STATES, SessionLauncher } from './session-launcher';
 import { SESSION_METRICS } from './session-metrics';
-import { InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { countsForAdmission, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
 
 export { SESSION_METRICS };
 
@@ -376,7 +376,8 @@ export class SessionApi {
   }
 
   private stateOf(row: SessionItem): string {
-    if (row.status === 'LAUNCHING') return 'PENDING';
+    // a launch given back without a VM (a refused or failed relaunch of an ended session) is still ended.
+    if (row.status === 'LAUNCHING') return this.leaseLive(row) || countsForAdmission(row) ? 'PENDING' : 'TERMINATED';
     if (row.status === 'ENDING') return 'TERMINATING';
     if (this.isExpired(row)) return 'TERMINATED';
     return row.vmState ?? 'PENDING';

@@ -84,6 +84,7 @@ describe('maxSessionsPerOwner', () => {
       const row = await rowOf(CALLER, id);
       expect(row.vmState.S).toBe('TERMINATED');
       expect(row.leaseExpiresAt?.N ?? '0').toBe('0');
+      expect(body(await api.handle(event('GET', `/sessions/${id}`, { caller: CALLER }))).state).toBe('TERMINATED');
     }
     expect(await slotsInUse()).toBe(2);
     const live = rig.emulator.listVms().filter((vm) => vm.state !== 'TERMINATED');
@@ -138,6 +139,7 @@ describe('maxSessions', () => {
     const refused = await api.handle(event('PUT', '/sessions/quota', { caller: CALLER }));
     const slots = await slotsInUse();
     const row = await rowOf(CALLER, 'quota');
+    const described = body(await api.handle(event('GET', '/sessions/quota', { caller: CALLER })));
     rig.emulator.setMemoryQuotaMiB(1_000_000);
     const relaunched = await api.handle(event('PUT', '/sessions/quota', { caller: CALLER }));
 
@@ -146,6 +148,7 @@ describe('maxSessions', () => {
     expect(body(refused).error.code).toBe('QuotaExceeded');
     expect(slots).toBe(0);
     expect(row.vmState.S).toBe('TERMINATED');
+    expect(described.state).toBe('TERMINATED');
     expect(relaunched.statusCode).toBe(201);
     expect(await slotsInUse()).toBe(1);
   });
