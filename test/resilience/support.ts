@@ -5,7 +5,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { EmulatorOptions, VmSnapshot } from '../../src/local';
 import { ENV } from '../../src/orchestrator/constants';
 import type { SessionApi } from '../../src/orchestrator/runtime/session-api';
-import { clientTokenFor, SessionStore, sha256Hex } from '../../src/orchestrator/runtime/session-table';
+import { clientTokenFor, countsForAdmission, SessionStore, sha256Hex } from '../../src/orchestrator/runtime/session-table';
 import type { Sweeper, SweepReport } from '../../src/orchestrator/runtime/sweeper';
 import { ALICE, BOB, event, EventOptions, Rig, startRig } from '../orchestrator/runtime/harness';
 import { fixtureOf, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
@@ -127,7 +127,7 @@ export function liveVms(world: World): VmSnapshot[] {
  */
 export async function slotDrift(world: World): Promise<{ counter: number; countedRows: number }> {
   const counter = await new SessionStore(world.rig.documentClient, world.rig.tableName).slotsInUse();
-  const countedRows = (await sessionRows(world)).filter((row) => row.vmState !== 'TERMINATED').length;
+  const countedRows = (await sessionRows(world)).filter((row) => countsForAdmission(row)).length;
   return { counter, countedRows };
 }
 

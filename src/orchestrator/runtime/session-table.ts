@@ -70,9 +70,12 @@ export function countsForAdmission(row: { readonly vmState?: string }): boolean 
   return row.vmState !== TERMINATED_VM_STATE;
 }
 
+/** {@link countsForAdmission} as a DynamoDB condition; `:terminatedVm` is {@link TERMINATED_VM_STATE}. */
+export const COUNTS_FOR_ADMISSION = '(attribute_not_exists(vmState) OR vmState <> :terminatedVm)';
+
 /** The condition that a row's `vmState` still says what `row` says about admission (pins counted-ness). */
 export function admissionGuard(row: { readonly vmState?: string }): string {
-  return countsForAdmission(row) ? '(attribute_not_exists(vmState) OR vmState <> :terminatedVm)' : 'vmState = :terminatedVm';
+  return countsForAdmission(row) ? COUNTS_FOR_ADMISSION : 'vmState = :terminatedVm';
 }
 
 /**
@@ -374,7 +377,7 @@ export class SessionStore {
       const out = await this.documentClient.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#owner = :o',
-        FilterExpression: 'attribute_not_exists(vmState) OR vmState <> :terminatedVm',
+        FilterExpression: COUNTS_FOR_ADMISSION,
         ExpressionAttributeNames: { '#owner': 'owner' },
         ExpressionAttributeValues: { ':o': owner, ':terminatedVm': TERMINATED_VM_STATE },
         Select: 'COUNT',

@@ -8,7 +8,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { admissionGuard, isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY, TERMINATED_VM_STATE } from './session-table';
+import { admissionGuard, COUNTS_FOR_ADMISSION, isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY, TERMINATED_VM_STATE } from './session-table';
 
 /**
  * The sweeper's view of the sessions table (schema in the team contract): session rows, and suspects in the
@@ -200,7 +200,7 @@ export class SweeperTable {
       Key: { owner: row.owner, sessionId: row.sessionId },
       UpdateExpression: 'SET vmState = :terminatedVm, updatedAt = :now REMOVE endpoint',
       // already marked (e.g. by a concurrent sweep) is not a repair this sweep made, nor a slot to give back.
-      ConditionExpression: `${guard.expression} AND (attribute_not_exists(vmState) OR vmState <> :terminatedVm)`,
+      ConditionExpression: `${guard.expression} AND ${COUNTS_FOR_ADMISSION}`,
       ExpressionAttributeNames: guard.names,
       ExpressionAttributeValues: { ...guard.values, ':terminatedVm': TERMINATED_VM_STATE, ':now': nowIso },
     })));
