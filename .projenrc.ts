@@ -39,7 +39,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@^4.10.2',
     'esbuild',
   ],
-  lambdaOptions: { runtime: awscdk.LambdaRuntime.NODEJS_24_X, bundlingOptions },
+  // the handlers are bundled below without projen's generated function classes, which fix the runtime at our build:
+  // src/orchestrator/private/handler-function.ts picks the newest runtime the user's aws-cdk-lib knows instead.
+  lambdaAutoDiscover: false,
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER, // `jest --ci`: CI never rewrites a snapshot
     jestConfig: { testTimeout: 120_000 },
@@ -52,6 +54,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) project.addPackageIgnore(pattern);
 
+// the handler bundles target Node.js 24 (BUNDLE_NODE_MAJOR in handler-function.ts), the oldest runtime they may run on.
+for (const handler of ['orchestrator', 'sweeper']) {
+  project.bundler.addBundle(`src/orchestrator/${handler}.lambda.ts`, {
+    target: 'node24',
+    platform: 'node',
+    ...bundlingOptions,
+    tsconfigPath: project.tsconfigDev.fileName,
+  });
+  project.eslint?.allowDevDeps(`src/orchestrator/${handler}.lambda.ts`); // bundled: its dependencies are ours to carry
+}
 project.tasks.tryFind('bundle')?.prependExec('rm -rf assets'); // stale files change asset hashes (the task exists once a handler does)
 project.package.addPackageResolutions('unrs-resolver@1.12.2'); // else `npm ci` fails (registry lacks 1.13.0 bindings)
 

@@ -12,9 +12,9 @@ export class CiRunnerStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    // one customer-managed key for the snapshot, the sessions table and the logs: every job's memory and disk
-    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
-    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+    // one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
+    // sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM image configuration and build logs, the sessions table and the logs' });
 
     const image = new MicrovmImage(this, 'Runner', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'runner')),
@@ -26,7 +26,7 @@ export class CiRunnerStack extends Stack {
 
     // jobs reach S3 (caches, artifacts) through a gateway endpoint and nothing else. The prefix list id is
     // per Region: find yours with `aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`.
-    const network = new MicrovmNetwork(this, 'JobNetwork');
+    const network = new MicrovmNetwork(this, 'JobNetwork', { logEncryptionKey: key });
     network.addS3Endpoint({ prefixListId: this.node.tryGetContext('s3PrefixListId') ?? 'pl-63a5400a' });
 
     const orchestrator = new MicrovmOrchestrator(this, 'Jobs', {

@@ -15,9 +15,9 @@ export class CodeInterpreterStack extends Stack {
     super(scope, id, props);
 
     // the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
-    // one customer-managed key for the snapshot, the sessions table and the logs: every conversation's memory and disk
-    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
-    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+    // one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
+    // sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM image configuration and build logs, the sessions table and the logs' });
 
     const image = new MicrovmImage(this, 'Interpreter', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'sandbox')),
@@ -33,7 +33,7 @@ export class CodeInterpreterStack extends Stack {
     });
 
     // no route out and no outbound rules: generated code reaches nothing but its own VM.
-    const network = new MicrovmNetwork(this, 'Isolated');
+    const network = new MicrovmNetwork(this, 'Isolated', { logEncryptionKey: key });
 
     this.orchestrator = new MicrovmOrchestrator(this, 'Conversations', {
       image,

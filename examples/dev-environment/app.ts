@@ -5,16 +5,16 @@ import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as ia
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
-  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator, SessionOwner,
 } from '../../src';
 
 export class DevEnvironmentStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    // one customer-managed key for the snapshot, the sessions table and the logs: every workspace's memory and disk
-    // are in the snapshot, so you decide who can decrypt it, and you can revoke that.
-    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM snapshot, sessions and logs' });
+    // one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
+    // sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM image configuration and build logs, the sessions table and the logs' });
 
     const image = new MicrovmImage(this, 'Workspace', {
       code: ImageCode.fromDirectory(path.join(__dirname, 'workspace')),
@@ -31,6 +31,7 @@ export class DevEnvironmentStack extends Stack {
 
     // internet egress only to package registries and GitHub, enforced by AWS Network Firewall.
     const network = new MicrovmNetwork(this, 'Registries', {
+      logEncryptionKey: key,
       allowedDomains: ['registry.npmjs.org', 'pypi.org', 'files.pythonhosted.org', 'github.com', '*.github.com', '*.githubusercontent.com'],
     });
 
@@ -44,6 +45,9 @@ export class DevEnvironmentStack extends Stack {
       // a developer who steps away is suspended (memory kept), and resumed by their next request.
       idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(30), { terminateAfter: Duration.hours(4), autoResume: true }),
       maxSessionDuration: Duration.hours(8),
+      // one workspace per developer: the portal assumes DeveloperPortal once per developer, with
+      // RoleSessionName=<developer id>, so each role session owns its own sessions.
+      sessionOwner: SessionOwner.ROLE_SESSION,
       maxSessionsPerOwner: 1,
     });
 

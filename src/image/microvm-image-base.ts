@@ -47,6 +47,13 @@ export interface IMicrovmImage extends IResource {
   readonly latestActiveVersion: string;
 
   /**
+   * The port the image serves its lifecycle hooks on, which launchers must keep out of app tokens.
+   *
+   * @default - no hooks port known
+   */
+  readonly hooksPort?: number;
+
+  /**
    * Grants what a launcher needs: run, get, suspend, resume, terminate and token minting on this image's
    * MicroVMs, `ListMicrovms` (which has no resource type), `lambda:PassNetworkConnector`, and `iam:PassRole`
    * on the execution role when one is given.
@@ -61,6 +68,7 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
   public abstract readonly imageArn: string;
   public abstract readonly imageName: string;
   public abstract readonly latestActiveVersion: string;
+  public abstract readonly hooksPort?: number;
 
   /**
    * Grants what a launcher needs. MicroVMs have no ARN of their own: the service authorizes run, get, suspend,

@@ -14,6 +14,9 @@ import { flattenReference } from '../shared/nag-ids';
 import { findTokenSecrets, renderEnvironment, validateEnvironment } from './private/render-environment';
 import { renderHooks, validateHooks } from './private/render-hooks';
 import { Egress, EgressMode } from '../network/egress';
+import { acknowledgeInlinePolicy } from '../shared/compliance';
+import { allowLambdaToUse, allowLogsToUse, newEncryptionKey } from '../shared/encryption';
+import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp } from '../shared/validation';
 
 const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -84,12 +87,26 @@ export interface MicrovmImageProps {
   readonly logging?: ImageLogging;
 
   /**
-   * A customer managed KMS key that encrypts the image configuration at rest. The build role gets
-   * `kms:Decrypt` on it.
+   * A customer-managed KMS key for the image (CloudFormation's `KmsKeyIdentifier`) and its build log group.
    *
-   * @default - a key owned by the service
+   * CloudFormation documents the key as encrypting the image *configuration* at rest; whether the service also
+   * encrypts the snapshots with it is not documented. The build role gets `kms:Decrypt` on it. For a key of this
+   * app, the key policy also lets Lambda use it on behalf of this account's callers (`kms:ViaService` for Lambda in
+   * the stack's Region) or as the Lambda service principal for this account (which of the two the service uses is
+   * not documented), and lets CloudWatch Logs use it for this account's log groups. An imported key's policy must
+   * already allow the same.
+   *
+   * @default - a new rotated customer-managed key (about $1 per month), unless `awsOwnedEncryption` is true
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Encrypt with keys AWS owns instead of a customer-managed key: no key to pay for, but no key policy, rotation
+   * control or CloudTrail record of its use is yours. `MicrovmChecks` then warns (MicrovmChecks-NoCustomerManagedKey).
+   *
+   * @default false
+   */
+  readonly awsOwnedEncryption?: boolean;
 
   /**
    * Extra Linux capabilities for the container inside the MicroVM.
@@ -138,6 +155,14 @@ export interface MicrovmImageAttributes {
    * @default - unknown: reading `latestActiveVersion` throws
    */
   readonly latestActiveVersion?: string;
+
+  /**
+   * The port the image's application serves its lifecycle hooks on. Give it whenever the image has hooks: a
+   * `MicrovmOrchestrator` then refuses app ports (and so tokens) that include it, as it does for an image built here.
+   *
+   * @default - the image has no hooks port (no guard is possible)
+   */
+  readonly hooksPort?: number;
 }
 
 /**
@@ -166,10 +191,15 @@ export class MicrovmImage extends MicrovmImageBase {
       throw invalidProp('imageArn', arn, 'be a MicroVM image ARN, arn:<partition>:lambda:<region>:<account>:microvm-image:<name>',
         slash ? 'Use the colon form (":microvm-image:<name>"); the service rejects the slash form.' : 'Copy the ARN from `aws lambda-microvms list-microvm-images`.');
     }
+    const port = attrs.hooksPort;
+    if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      throw invalidProp('hooksPort', port, 'be a port from 1 to 65535', 'Give the port the image\'s hooks listen on, or leave it out.');
+    }
     const imageName = Token.isUnresolved(arn) ? Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName! : IMAGE_ARN_PATTERN.exec(arn)![1];
     class Import extends MicrovmImageBase {
       public readonly imageArn = arn;
       public readonly imageName = imageName;
+      public readonly hooksPort = attrs.hooksPort;
       public get latestActiveVersion(): string {
         if (attrs.latestActiveVersion === undefined) {
           throw invalidProp('latestActiveVersion', undefined, `be known to read it from imported image ${this.node.path}`,
@@ -187,6 +217,13 @@ export class MicrovmImage extends MicrovmImageBase {
 
   /** the role the build runs as. */
   public readonly buildRole: iam.IRole;
+
+  /**
+   * the customer-managed key of the image and its build log group.
+   *
+   * @default - none when `awsOwnedEncryption` is true
+   */
+  public readonly encryptionKey?: kms.IKey;
 
   /**
    * the log group the image logs to.
@@ -222,6 +259,7 @@ export class MicrovmImage extends MicrovmImageBase {
     validateProps(props);
     props.code._validateFor(scope);
     super(scope, id);
+    warnIfRegionLacksMicrovms(this);
 
     this.imageName = props.imageName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
     this.memory = props.memory ?? MicrovmMemory.GIB_2;
@@ -236,19 +274,28 @@ export class MicrovmImage extends MicrovmImageBase {
       }).withSessionTags(),
     });
 
+    this.encryptionKey = props.encryptionKey ?? (props.awsOwnedEncryption
+      ? undefined
+      : newEncryptionKey(this, `MicroVM image ${this.imageName}: image configuration and build logs`));
+    if (this.encryptionKey) {
+      allowLambdaToUse(this.encryptionKey);
+      allowLogsToUse(this.encryptionKey);
+    }
+
     const logging = (props.logging ?? ImageLogging.newLogGroup())._config();
     if (logging.kind === 'NEW') {
       this.logGroup = new logs.LogGroup(this, 'LogGroup', {
         retention: logging.options.retention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: logging.options.removalPolicy ?? RemovalPolicy.RETAIN,
+        encryptionKey: this.encryptionKey,
       });
     } else if (logging.kind === 'EXISTING') {
       this.logGroup = logging.logGroup;
     }
     if (this.logGroup) this.grantLogs(this.logGroup);
 
-    if (props.encryptionKey) {
-      this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }));
+    if (this.encryptionKey) {
+      this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.encryptionKey.keyArn] }));
     }
 
     const code = props.code.bind(this, this.buildRole);
@@ -256,7 +303,7 @@ export class MicrovmImage extends MicrovmImageBase {
       // the grants above went nowhere: say what the role must already allow, or the build fails at deploy time
       // with S3_ACCESS_DENIED or without logs.
       const actions = ['s3:GetObject', ...(this.logGroup ? ['logs:CreateLogStream', 'logs:PutLogEvents'] : []),
-        ...(props.encryptionKey ? ['kms:Decrypt'] : [])];
+        ...(this.encryptionKey ? ['kms:Decrypt'] : [])];
       Annotations.of(this).addWarningV2('cdk-lambda-microvms:buildRoleNotGranted',
         `buildRole cannot be given the permissions the build needs (an immutable or foreign role): make sure it allows ${
           actions.join(', ')} on this image's code object, log group and key (and kms:Decrypt on the code bucket's key, `
@@ -281,11 +328,12 @@ export class MicrovmImage extends MicrovmImageBase {
       environmentVariables: renderEnvironment(props.environment),
       hooks: renderHooks(props.hooks),
       logging: this.logGroup ? { cloudWatch: { logGroup: this.logGroup.logGroupName } } : { disabled: true },
-      kmsKeyIdentifier: props.encryptionKey?.keyArn,
+      kmsKeyIdentifier: this.encryptionKey?.keyArn,
     });
+    if (!props.buildRole) acknowledgeInlinePolicy(this.buildRole, 'the image build role');
     // the build starts as soon as the image exists, so its role's policies must exist first.
     resource.node.addDependency(this.buildRole);
-    if (props.encryptionKey) {
+    if (this.encryptionKey) {
       // the schema bundled with aws-cdk-lib predates KmsKeyIdentifier, which CloudFormation accepts.
       Validations.of(resource).acknowledge({
         id: 'CloudFormation-Validate::F3002',
@@ -345,6 +393,10 @@ function validateProps(props: MicrovmImageProps): void {
   }
   if (props.description !== undefined && typeof props.description !== 'string') {
     throw invalidProp('description', props.description, 'be a string', 'Pass a short text.');
+  }
+  if (props.encryptionKey && props.awsOwnedEncryption) {
+    throw invalidProp('awsOwnedEncryption', true, 'not be set together with encryptionKey',
+      'Drop awsOwnedEncryption to use your key, or drop encryptionKey to use AWS-owned keys.');
   }
   validateHooks(props.hooks);
   validateEnvironment(props.environment);

@@ -1,5 +1,6 @@
 import {
   aws_ec2 as ec2,
+  aws_kms as kms,
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
   Fn,
@@ -27,6 +28,7 @@ export interface DomainFirewallProps {
   readonly targets: string[];
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -82,7 +84,9 @@ export class DomainFirewall extends Construct {
       },
     });
 
-    this.logGroup = new logs.LogGroup(this, 'AlertLogs', { retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'AlertLogs', {
+      retention: props.logRetention, removalPolicy: props.logRemovalPolicy, encryptionKey: props.logEncryptionKey,
+    });
 
     props.zones.forEach((zone, i) => {
       const firewall = new networkfirewall.CfnFirewall(this, `Firewall${i + 1}`, {

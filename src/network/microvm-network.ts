@@ -4,6 +4,7 @@ import {
   RemovalPolicy,
   aws_ec2 as ec2,
   aws_iam as iam,
+  aws_kms as kms,
   aws_lambda as lambda,
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
@@ -17,7 +18,10 @@ import { MAX_RULE_GROUP_CAPACITY, domainListCapacity, toFirewallTargets } from '
 import { DomainFirewall } from './domain-firewall';
 import { EgressMode, IMicrovmNetwork } from './egress';
 import { createOperatorRole } from './operator-role';
+import { acknowledgeInlinePolicy } from '../shared/compliance';
+import { allowLogsToUse } from '../shared/encryption';
 import { flattenReference } from '../shared/nag-ids';
+import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp, isToken } from '../shared/validation';
 
 const DEFAULT_CIDR = '10.0.0.0/16';
@@ -95,6 +99,15 @@ export interface MicrovmNetworkProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * A customer-managed KMS key for the flow log and firewall alert log groups this construct creates. CloudWatch
+   * Logs is added to the policy of a key in this app; an imported key's policy must already allow it.
+   * `MicrovmOrchestrator` passes its own key to the network it creates.
+   *
+   * @default - CloudWatch Logs' own encryption (the NIST 800-53, HIPAA and PCI DSS packs of cdk-nag report it)
+   */
+  readonly logEncryptionKey?: kms.IKey;
 
   /**
    * What happens to the flow log and firewall alert log groups when they leave the stack.
@@ -210,10 +223,12 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
 
   constructor(scope: Construct, id: string, props: MicrovmNetworkProps = {}) {
     super(scope, id);
+    warnIfRegionLacksMicrovms(this);
     const targets = validateProps(props);
     this.allowedDomains = targets ?? [];
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    if (props.logEncryptionKey) allowLogsToUse(props.logEncryptionKey);
 
     let createdVpc: ec2.Vpc | undefined;
     if (props.vpc) {
@@ -235,10 +250,11 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
         ],
       });
       if (props.flowLogs ?? true) {
-        createdVpc.addFlowLog('FlowLog', {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy })),
+        const flowLog = createdVpc.addFlowLog('FlowLog', {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy, encryptionKey: props.logEncryptionKey })),
           trafficType: ec2.FlowLogTrafficType.ALL,
         });
+        acknowledgeInlinePolicy(flowLog.iamRole!, 'the VPC flow log delivery role, writing to the flow log group only');
       }
       this.vpc = createdVpc;
       this.subnets = createdVpc.selectSubnets({ subnetGroupName: MICROVM_SUBNETS }).subnets;
@@ -272,6 +288,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
         targets,
         logRetention: retention,
         logRemovalPolicy: removalPolicy,
+        logEncryptionKey: props.logEncryptionKey,
         zones: this.subnets.map((microvmSubnet, i) => ({
           microvmSubnet,
           firewallSubnet: groupOf(FIREWALL_SUBNETS)[i],
@@ -306,6 +323,8 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(interfaces))}]`,
       reason: 'network interface ids do not exist before Lambda creates them; creation is limited to the connector tags and tagging to the create call',
     });
+    acknowledgeInlinePolicy(this.operatorRole, 'the network connector\'s operator role, an inline equivalent of ' +
+      'AWSLambdaNetworkConnectorOperatorPolicy scoped to these subnets and security groups');
   }
 
   /** the unqualified ARN of the connector, to pass to RunMicrovm or to IAM. */
@@ -447,7 +466,7 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   if (props.vpc) {
     const onlyWithoutVpc: Array<[string, unknown]> = [
       ['allowedDomains', props.allowedDomains], ['maxAzs', props.maxAzs], ['cidr', props.cidr], ['flowLogs', props.flowLogs], ['dnsFirewall', props.dnsFirewall],
-      ['logRetention', props.logRetention], ['logRemovalPolicy', props.logRemovalPolicy],
+      ['logRetention', props.logRetention], ['logRemovalPolicy', props.logRemovalPolicy], ['logEncryptionKey', props.logEncryptionKey],
     ];
     for (const [prop, value] of onlyWithoutVpc) {
       if (value !== undefined) {

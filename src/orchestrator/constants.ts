@@ -31,6 +31,8 @@ export const ENV = {
   MAX_SESSIONS: 'MICROVM_MAX_SESSIONS',
   /** Admission limit per owner; empty for none. */
   MAX_SESSIONS_PER_OWNER: 'MICROVM_MAX_SESSIONS_PER_OWNER',
+  /** Which part of the caller's IAM identity owns a session: `PRINCIPAL` or `ROLE_SESSION`; empty for `PRINCIPAL`. */
+  OWNER_KEY: 'MICROVM_OWNER_KEY',
   /** Sweeper: seconds an unowned VM must have existed before it may be terminated. */
   ORPHAN_GRACE_SECONDS: 'MICROVM_ORPHAN_GRACE_SECONDS',
   /** Powertools metrics namespace. */

@@ -1,3 +1,4 @@
+import { aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Egress } from '../network/egress';
 import { MicrovmNetwork } from '../network/microvm-network';
@@ -7,6 +8,6 @@ import { MicrovmNetwork } from '../network/microvm-network';
  * `MicrovmNetwork`, a VPC egress connector into subnets with no route out and a security group with no
  * outbound rule.
  */
-export function defaultEgress(scope: Construct): Egress {
-  return Egress.network(new MicrovmNetwork(scope, 'Network'));
+export function defaultEgress(scope: Construct, logEncryptionKey?: kms.IKey): Egress {
+  return Egress.network(new MicrovmNetwork(scope, 'Network', { logEncryptionKey }));
 }

@@ -1,2 +1,3 @@
 export * from './idle-policy';
 export * from './microvm-orchestrator';
+export * from './session-owner';

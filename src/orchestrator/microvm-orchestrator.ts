@@ -1,20 +1,24 @@
 import {
-  Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations,
+  Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations,
   aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets,
-  aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs,
+  aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs,
+  aws_sns as sns, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
 import { defaultEgress } from './default-egress';
 import { IdlePolicy } from './idle-policy';
 import { OrchestratorDashboard } from './orchestrator-dashboard';
-import { OrchestratorFunction } from './orchestrator-function';
-import { SweeperFunction } from './sweeper-function';
+import { HandlerFunction } from './private/handler-function';
+import { acknowledgeComplianceFindings, newAlarmTopic, newSweeperFailureQueue, notify } from './private/operations';
+import { SessionOwner } from './session-owner';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress, EgressConfig } from '../network/egress';
 import { Ingress } from '../network/ingress';
+import { allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
 import { flattenReference } from '../shared/nag-ids';
+import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp, isToken } from '../shared/validation';
 
 /**
@@ -95,13 +99,51 @@ export interface MicrovmOrchestratorProps {
   readonly maxSessionsPerOwner?: number;
 
   /**
-   * A customer-managed KMS key for the sessions table and the log groups. The stack needs an explicit region.
-   * CloudWatch Logs is added to the key policy of a key in this app; an imported key's policy must already let
-   * `logs.<region>.amazonaws.com` use it for these log groups.
+   * Which part of the caller's IAM identity owns a session: the owner alone sees, uses and deletes it, and
+   * `maxSessionsPerOwner` counts per owner. `PRINCIPAL` keys a role caller by its role, so every ECS task, EC2
+   * instance, Lambda function and EKS pod of one role shares its sessions; `ROLE_SESSION` keys it by the full role
+   * session ARN, for callers that give each end user their own role session. Changing it on a deployed
+   * orchestrator hides the sessions created under the other mode from their callers until they end.
    *
-   * @default - AWS-owned keys
+   * @default SessionOwner.PRINCIPAL
+   */
+  readonly sessionOwner?: SessionOwner;
+
+  /**
+   * A customer-managed KMS key for the sessions table, the log groups (the functions', the MicroVMs' runtime logs,
+   * and the flow logs of the network this construct creates), the alarm topic and the sweeper's failure queue.
+   * A key passed here needs a stack with an explicit Region (the table names its key per Region). For a key of
+   * this app, CloudWatch Logs, CloudWatch alarms and EventBridge are added to its policy; an imported key's policy
+   * must already allow them.
+   *
+   * @default - a new rotated customer-managed key (about $1 per month). In a stack without an explicit Region the
+   * table alone stays on DynamoDB's own key: a TableV2 cannot name a key for an unknown Region.
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Encrypt with keys AWS owns instead of a customer-managed key: no key to pay for, but no key policy, rotation
+   * control or CloudTrail record of its use is yours. The NIST 800-53, HIPAA and PCI DSS packs of cdk-nag then
+   * report the log groups.
+   *
+   * @default false
+   */
+  readonly awsOwnedEncryption?: boolean;
+
+  /**
+   * Where the orchestrator's alarms send their notifications.
+   *
+   * @default - a new SNS topic encrypted with the orchestrator's key (`alarmTopic`): subscribe to it
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * X-Ray tracing of the orchestrator and sweeper functions. Active tracing records each invocation (the first
+   * 100,000 traces a month are free, then about $5 per million recorded in us-east-1: verify).
+   *
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
 
   /**
    * The role MicroVMs run with. Its credentials are readable by every process in the guest: keep it minimal.
@@ -186,6 +228,16 @@ export class MicrovmOrchestrator extends Construct {
   public readonly sweeperFunction: lambda.IFunction;
   /** the sessions table. */
   public readonly table: dynamodb.ITableV2;
+  /**
+   * the customer-managed key of the table, logs, alarm topic and failure queue.
+   *
+   * @default - none when `awsOwnedEncryption` is true
+   */
+  public readonly encryptionKey?: kms.IKey;
+  /** the SNS topic the alarms notify. */
+  public readonly alarmTopic: sns.ITopic;
+  /** asynchronous sweeps that failed or expired (the schedule's dead-letter queue and the sweeper's failure destination). */
+  public readonly sweeperFailureQueue: sqs.IQueue;
   /** the role MicroVMs run with. */
   public readonly executionRole: iam.IRole;
   /** the MicroVMs' runtime log group, unless runtime logging is off. */
@@ -211,6 +263,7 @@ export class MicrovmOrchestrator extends Construct {
 
   constructor(scope: Construct, id: string, props: MicrovmOrchestratorProps) {
     super(scope, id);
+    warnIfRegionLacksMicrovms(this);
     const config = validateProps(this, props);
     const stack = Stack.of(this);
     const image = props.image;
@@ -218,25 +271,32 @@ export class MicrovmOrchestrator extends Construct {
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.serviceName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
-    this.egress = (props.egress ?? defaultEgress(this)).bind(this);
+    this.encryptionKey = props.encryptionKey ?? (props.awsOwnedEncryption
+      ? undefined
+      : newEncryptionKey(this, `MicroVM orchestrator ${this.node.path}: sessions table, logs, alarm topic, failure queue`));
+    const key = this.encryptionKey;
+    if (key) allowLogsToUse(key);
+
+    this.egress = (props.egress ?? defaultEgress(this, key)).bind(this);
     const ingressArns = config.ingressArns;
 
+    const tableKey = key && !Token.isUnresolved(stack.region) ? key : undefined;
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sessionId', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: props.encryptionKey
-        ? dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey)
+      // a TableV2 renders its key per Region, so a stack without one keeps the table on DynamoDB's own key.
+      encryption: tableKey
+        ? dynamodb.TableEncryptionV2.customerManagedKey(tableKey)
         : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
       timeToLiveAttribute: 'ttl',
       removalPolicy: config.removalPolicy,
       deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
     });
 
-    if (props.encryptionKey) allowLogsToUse(props.encryptionKey);
     if (props.runtimeLogging ?? true) {
-      this.runtimeLogGroup = this.logGroup('RuntimeLogs', retention, props.encryptionKey);
+      this.runtimeLogGroup = this.logGroup('RuntimeLogs', retention, key);
     }
     this.executionRole = props.executionRole ?? new iam.Role(this, 'ExecutionRole', {
       description: 'Lambda MicroVMs launched by this orchestrator: runtime logs only (readable by every guest process).',
@@ -257,15 +317,18 @@ export class MicrovmOrchestrator extends Construct {
       [ENV.SERVICE_NAME]: this.serviceName,
     };
 
+    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     // orchestrator: the session API.
-    const orchestratorLogs = this.logGroup('OrchestratorLogs', retention, props.encryptionKey);
-    const orchestrator = new OrchestratorFunction(this, 'Orchestrator', {
+    const orchestratorLogs = this.logGroup('OrchestratorLogs', retention, key);
+    const orchestrator = new HandlerFunction(this, 'Orchestrator', {
+      handler: 'orchestrator.lambda',
       description: 'Lambda MicroVMs session API: one MicroVM per session.',
       role: this.functionRole('OrchestratorRole', orchestratorLogs),
       logGroup: orchestratorLogs,
       memorySize: 512,
       timeout: Duration.seconds(30),
       architecture: lambda.Architecture.ARM_64,
+      tracing,
       environment: {
         ...common,
         [ENV.IMAGE_VERSION]: imageVersion,
@@ -278,6 +341,7 @@ export class MicrovmOrchestrator extends Construct {
         [ENV.TOKEN_TTL_SECONDS]: String(config.tokenTtlSeconds),
         [ENV.MAX_SESSIONS]: props.maxSessions === undefined ? '' : String(props.maxSessions),
         [ENV.MAX_SESSIONS_PER_OWNER]: props.maxSessionsPerOwner === undefined ? '' : String(props.maxSessionsPerOwner),
+        [ENV.OWNER_KEY]: props.sessionOwner ?? SessionOwner.PRINCIPAL,
       },
     });
     this.orchestratorFunction = orchestrator;
@@ -287,7 +351,7 @@ export class MicrovmOrchestrator extends Construct {
     });
     // the session API reads and writes single items and queries one owner's partition; it never scans.
     this.table.grant(orchestrator, ...SESSION_ITEM_ACTIONS);
-    props.encryptionKey?.grantEncryptDecrypt(orchestrator);
+    tableKey?.grantEncryptDecrypt(orchestrator);
     this.functionUrl = orchestrator.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.url = this.functionUrl.url;
 
@@ -308,8 +372,9 @@ export class MicrovmOrchestrator extends Construct {
     (orchestrator.node.defaultChild as lambda.CfnFunction).addMetadata(RUN_CONFIGURATION_METADATA_KEY, metadata);
 
     // sweeper: ground truth is the service's list of this image's MicroVMs.
-    const sweeperLogs = this.logGroup('SweeperLogs', retention, props.encryptionKey);
-    const sweeper = new SweeperFunction(this, 'Sweeper', {
+    const sweeperLogs = this.logGroup('SweeperLogs', retention, key);
+    const sweeper = new HandlerFunction(this, 'Sweeper', {
+      handler: 'sweeper.lambda',
       description: 'Lambda MicroVMs sweeper: terminates MicroVMs no session owns and repairs stale session rows.',
       role: this.functionRole('SweeperRole', sweeperLogs),
       logGroup: sweeperLogs,
@@ -319,6 +384,7 @@ export class MicrovmOrchestrator extends Construct {
       // accounts whose concurrency limit is still the new-account minimum.
       timeout: Duration.minutes(5),
       architecture: lambda.Architecture.ARM_64,
+      tracing,
       environment: { ...common, [ENV.ORPHAN_GRACE_SECONDS]: String(config.orphanGraceSeconds) },
     });
     this.sweeperFunction = sweeper;
@@ -334,15 +400,17 @@ export class MicrovmOrchestrator extends Construct {
       resources: [image.imageArn],
     }));
     this.table.grant(sweeper, ...SESSION_ITEM_ACTIONS, 'dynamodb:Scan');
-    props.encryptionKey?.grantEncryptDecrypt(sweeper);
+    tableKey?.grantEncryptDecrypt(sweeper);
     // a sweep that waited longer than one interval is superseded by the next one.
     // (an interval from a token cannot be converted, so the floor of one minute stands in for it.)
     const maxEventAge = config.sweepInterval.isUnresolved() ? Duration.minutes(1) : config.sweepInterval;
-    sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
+    // a sweep that never ran or failed is recorded, not lost: the next sweep does its work either way.
+    this.sweeperFailureQueue = newSweeperFailureQueue(this, key);
+    sweeper.configureAsyncInvoke({ retryAttempts: 0, maxEventAge, onFailure: new destinations.SqsDestination(this.sweeperFailureQueue) });
     this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the Lambda MicroVMs sweeper.',
       schedule: events.Schedule.rate(config.sweepInterval),
-      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, deadLetterQueue: this.sweeperFailureQueue })],
     });
 
     const monitoring = new OrchestratorDashboard(this, {
@@ -355,6 +423,8 @@ export class MicrovmOrchestrator extends Construct {
     this.quotaRejectionsAlarm = monitoring.quotaRejectionsAlarm;
     this.launchFailuresAlarm = monitoring.launchFailuresAlarm;
     this.dashboard = monitoring.dashboard;
+    this.alarmTopic = props.alarmTopic ?? newAlarmTopic(this, key);
+    notify(this.alarmTopic, [this.sweeperErrorsAlarm, this.orphansPersistingAlarm, this.quotaRejectionsAlarm, this.launchFailuresAlarm]);
 
     this.acknowledgeFindings(image);
   }
@@ -504,27 +574,13 @@ export class MicrovmOrchestrator extends Construct {
     for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
       acknowledgeInherentWildcards(fn);
     }
+    const ownRoles = [
+      { role: this.orchestratorFunction.role!, purpose: 'the session API function' },
+      { role: this.sweeperFunction.role!, purpose: 'the sweeper function' },
+      ...(this.executionRole.node.scope === this ? [{ role: this.executionRole, purpose: 'the MicroVMs\' execution role' }] : []),
+    ];
+    acknowledgeComplianceFindings({ orchestrator: this.orchestratorFunction, sweeper: this.sweeperFunction }, ownRoles);
   }
-}
-
-/**
- * Lets CloudWatch Logs use the key for this account's log groups in this region (a no-op for an imported key,
- * whose policy cannot be changed here).
- */
-function allowLogsToUse(key: kms.IKey): void {
-  const stack = Stack.of(key);
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-    resources: ['*'],
-    conditions: {
-      ArnLike: {
-        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    },
-  }), true);
 }
 
 /** why a wildcard in a statement with these actions is inherent, or undefined when it is not ours to excuse. */
@@ -532,6 +588,10 @@ function wildcardReason(actions: string[]): string | undefined {
   if (actions.length === 1 && actions[0] === 'lambda:ListMicrovms') {
     return 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; every other MicroVM action is scoped ' +
       'to the image ARN and the function filters the list by that image.';
+  }
+  if (actions.length > 0 && actions.every((a) => a === 'xray:PutTraceSegments' || a === 'xray:PutTelemetryRecords')) {
+    return 'X-Ray\'s PutTraceSegments and PutTelemetryRecords have no resource type, so active tracing needs Resource "*"; ' +
+      'they only write trace data.';
   }
   if (actions.length === 1 && actions[0] === 'lambda:PassNetworkConnector') {
     return 'the ":*" form of each connector ARN covers that connector\'s numbered versions (a launch may name one); ' +
@@ -549,22 +609,27 @@ function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
   if (!(policy instanceof iam.Policy)) return;
   // toJSON renders without freezing the statements, so later grants still work.
   const document = Stack.of(policy).resolve(policy.document.toJSON());
+  // one acknowledgement per id: two statements with a "*" resource share one reason that covers both.
+  const reasons = new Map<string, string[]>();
   for (const statement of document?.Statement ?? []) {
     if (statement.Effect !== 'Allow') continue;
     const actions: string[] = [statement.Action].flat();
     for (const action of actions.filter((a) => a.startsWith('kms:') && a.includes('*'))) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `${action} is the action family a KMS encrypt/decrypt grant uses for the sessions table; it is scoped to that one key.`,
+        reason: `${action} is the action family CDK's KMS grants use (the sessions table, the sweeper's failure queue); the statement is scoped to the orchestrator's one key.`,
       });
     }
     const reason = wildcardReason(actions);
     if (!reason) continue;
     for (const resource of [statement.Resource].flat()) {
       const flat = flattenReference(resource);
-      if (flat.includes('*')) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+      if (!flat.includes('*')) continue;
+      const id = `AwsSolutions-IAM5[Resource::${flat}]`;
+      reasons.set(id, [...(reasons.get(id) ?? []), reason]);
     }
   }
+  for (const [id, list] of reasons) Validations.of(policy).acknowledge({ id, reason: [...new Set(list)].join(' ') });
 }
 
 /** item-level access to the sessions table: exactly the calls the handlers make (no batch or transaction APIs). */
@@ -590,7 +655,8 @@ interface ResolvedConfig {
 /** validates every prop in one place (tokens skipped) and resolves the defaults. */
 function validateProps(scope: Construct, props: MicrovmOrchestratorProps): ResolvedConfig {
   const ingressArns = Ingress.renderArns(scope, props.ingress ?? [Ingress.http()], 'ingress');
-  const hooksPort = imageHooksPort(props.image);
+  // from the image's interface, so an imported image (fromImageAttributes({ hooksPort })) is guarded too.
+  const hooksPort = props.image.hooksPort !== undefined && !isToken(props.image.hooksPort) ? props.image.hooksPort : undefined;
 
   const appPorts = props.appPorts ?? [8080];
   if (!isToken(appPorts)) {
@@ -687,14 +753,4 @@ function validateProps(scope: Construct, props: MicrovmOrchestratorProps): Resol
     orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
     removalPolicy,
   };
-}
-
-/** the hooks port of an image this app owns, when it is a plain number in its template. */
-function imageHooksPort(image: IMicrovmImage): number | undefined {
-  const cfn = image.node.defaultChild;
-  if (!(cfn instanceof lambda.CfnMicrovmImage)) return undefined;
-  const hooks = cfn.hooks as lambda.CfnMicrovmImage.HooksProperty | undefined;
-  if (!hooks || Token.isUnresolved(hooks)) return undefined;
-  const port = hooks.port;
-  return typeof port === 'number' && !Token.isUnresolved(port) ? port : undefined;
 }

@@ -29,6 +29,7 @@ describe('defaults', () => {
       EnvironmentVariables: [],
       Hooks: {},
       Logging: { CloudWatch: { LogGroup: { Ref: Match.stringLikeRegexp('^ImageLogGroup') } } },
+      KmsKeyIdentifier: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageKey'), 'Arn'] },
     }));
   });
 
@@ -321,7 +322,7 @@ describe('build role', () => {
     });
   });
 
-  test('is allowed exactly: logs on its log group, GetObject on its code object', () => {
+  test('is allowed exactly: logs on its log group, GetObject on its code object, Decrypt with its key', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
@@ -340,6 +341,7 @@ describe('build role', () => {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: [groupArn([]), groupArn([':*']), groupArn([':log-stream:*'])],
           },
+          { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageKey'), 'Arn'] } },
           {
             Effect: 'Allow',
             Action: 's3:GetObject',
@@ -419,13 +421,51 @@ describe('encryption key', () => {
     });
   });
 
-  test('without a key there is no KmsKeyIdentifier and no KMS permission', () => {
+  test('by default a new rotated key encrypts the image and its build logs, and the build role may decrypt with it', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    const image = new MicrovmImage(stack, 'Image', { code: code() });
+    // THEN
+    const template = Template.fromStack(stack);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(image.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] };
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    expect(imageProps(stack).KmsKeyIdentifier).toEqual(keyArn);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: keyArn });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn }]) },
+    });
+  });
+
+  test('the key policy lets Lambda use the key either way the service may call KMS, and CloudWatch Logs for this account', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
     new MicrovmImage(stack, 'Image', { code: code() });
     // THEN
+    const statements: any[] = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement;
+    const bySid = Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid, st]));
+    expect(bySid.LambdaOnBehalfOfThisAccount).toMatchObject({
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] } },
+      Condition: { StringEquals: { 'kms:ViaService': 'lambda.us-east-1.amazonaws.com', 'kms:CallerAccount': '123456789012' } },
+    });
+    expect(bySid.LambdaServiceForThisAccount).toMatchObject({
+      Principal: { Service: 'lambda.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+    });
+    expect(bySid.CloudWatchLogsOfThisAccount).toMatchObject({ Principal: { Service: 'logs.us-east-1.amazonaws.com' } });
+  });
+
+  test('awsOwnedEncryption: no key, no KmsKeyIdentifier and no KMS permission', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    const image = new MicrovmImage(stack, 'Image', { code: code(), awsOwnedEncryption: true });
+    // THEN
+    expect(image.encryptionKey).toBeUndefined();
     expect(imageProps(stack).KmsKeyIdentifier).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
     expect(JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'))).not.toContain('kms:');
   });
 

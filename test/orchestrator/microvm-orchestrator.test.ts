@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Hook, ImageCode, MicrovmImage } from '../../src/image';
 import { Egress, Ingress } from '../../src/network';
@@ -58,8 +58,8 @@ function metadataOf(template: Template): any {
 }
 
 describe('sessions table', () => {
-  test('has the contract keys, on-demand billing, PITR, AWS-owned encryption, TTL and deletion protection', () => {
-    // WHEN
+  test('has the contract keys, on-demand billing, PITR, TTL and deletion protection; DynamoDB\'s own key in a region-agnostic stack', () => {
+    // WHEN (build() makes a region-agnostic stack, where a TableV2 cannot name a key)
     const { template } = build();
 
     // THEN
@@ -81,6 +81,39 @@ describe('sessions table', () => {
     });
   });
 
+  test('in a stack with a Region, the table, logs, topic and queue use the orchestrator\'s own rotated key by default', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Stack', { env: { region: 'us-east-1', account: '123456789012' } });
+
+    // WHEN
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack) });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(orchestrator.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] };
+    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: keyArn } })],
+    });
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }))).toHaveLength(4);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
+    // the services that write to the encrypted topic and queue for this account may use the key for that.
+    const statements: any[] = Object.values(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('orchestrator') } }))[0]
+      .Properties.KeyPolicy.Statement;
+    for (const [sid, service] of [['CloudWatchAlarmsToTopic', 'cloudwatch.amazonaws.com'], ['EventBridgeDeadLetters', 'events.amazonaws.com']]) {
+      expect(statements.find((st) => st.Sid === sid)).toEqual({
+        Sid: sid,
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      });
+    }
+  });
+
   test('uses the customer-managed key when encryptionKey is given', () => {
     // GIVEN
     const app = new App();
@@ -97,9 +130,10 @@ describe('sessions table', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: keyArn } })],
     });
-    // the runtime and function log groups are encrypted with it too, and CloudWatch Logs may use it.
+    // the runtime, function and (default network's) flow log groups are encrypted with it too, and CloudWatch Logs may use it.
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }));
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4);
+    template.resourceCountIs('AWS::KMS::Key', 2); // the user's, and the image's own (newImage builds one)
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
@@ -197,6 +231,7 @@ describe('orchestrator function', () => {
       MICROVM_MAX_DURATION_SECONDS: '3600',
       MICROVM_MAX_SESSIONS: '',
       MICROVM_MAX_SESSIONS_PER_OWNER: '',
+      MICROVM_OWNER_KEY: 'PRINCIPAL',
       POWERTOOLS_METRICS_NAMESPACE: 'LambdaMicrovms',
       POWERTOOLS_SERVICE_NAME: orchestrator.serviceName,
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
@@ -309,7 +344,11 @@ describe('least privilege', () => {
     const onImage = statements.filter((s) => JSON.stringify(s.Action).includes('Microvm') && s.Action !== 'lambda:ListMicrovms');
     expect(onImage.length).toBeGreaterThan(0);
     for (const s of onImage) expect(s.Resource).toEqual(IMAGE_ARN);
-    expect(statements.filter((s) => s.Resource === '*')).toEqual([expect.objectContaining({ Action: 'lambda:ListMicrovms' })]);
+    // "*" only where an action has no resource type: ListMicrovms, and X-Ray's trace writes for active tracing.
+    expect(statements.filter((s) => s.Resource === '*')).toEqual([
+      { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+      expect.objectContaining({ Action: 'lambda:ListMicrovms' }),
+    ]);
     expect(statements).toContainEqual(expect.objectContaining({
       Action: 'lambda:PassNetworkConnector',
       Resource: connectorResources([{ 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] }, managedArn('HTTP_INGRESS')]),
@@ -710,5 +749,48 @@ describe('validation', () => {
     expect(vars.MICROVM_MAX_SESSIONS).toEqual({ Ref: 'MaxSessions' });
     expect(env(template, /sweeper/).MICROVM_ORPHAN_GRACE_SECONDS).toEqual({ Ref: 'Grace' });
     expect(JSON.stringify(template.findResources('AWS::Events::Rule'))).toContain('Sweep');
+  });
+});
+
+describe('operations defaults that the compliance packs ask for', () => {
+  test('every alarm notifies the alarm topic on ALARM and OK; a user topic replaces the default one', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Stack', { env: { region: 'us-east-1', account: '123456789012' } });
+    const topic = new sns.Topic(stack, 'Pager');
+
+    // WHEN
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), alarmTopic: topic });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(orchestrator.alarmTopic).toBe(topic);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }]);
+      expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
+    }
+  });
+
+  test('a sweep that fails or never runs lands in the failure queue: schedule DLQ and on-failure destination', () => {
+    // WHEN
+    const { stack, orchestrator, template } = build();
+
+    // THEN
+    const queueArn = { 'Fn::GetAtt': [stack.getLogicalId(orchestrator.sweeperFailureQueue.node.defaultChild as sqs.CfnQueue), 'Arn'] };
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ DeadLetterConfig: { Arn: queueArn } })] });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: queueArn } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 });
+  });
+
+  test('both functions trace with X-Ray by default, and tracing can be turned off', () => {
+    const tracing = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }))
+      .map((r) => r.Properties.TracingConfig?.Mode);
+    expect(tracing(build().template)).toEqual(['Active', 'Active']);
+    expect(tracing(build({ tracing: lambda.Tracing.DISABLED }).template)).toEqual([undefined, undefined]);
   });
 });

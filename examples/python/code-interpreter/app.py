@@ -32,9 +32,9 @@ class CodeInterpreterStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        # one customer-managed key for the snapshot, the sessions table and the logs: every conversation's memory and
-        # disk are in the snapshot, so you decide who can decrypt it, and you can revoke that.
-        key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the MicroVM snapshot, sessions and logs")
+        # one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
+        # sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+        key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the MicroVM image configuration and build logs, the sessions table and the logs")
 
         # the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
         image = MicrovmImage(
@@ -53,7 +53,7 @@ class CodeInterpreterStack(Stack):
         )
 
         # no route out and no outbound rules: generated code reaches nothing but its own VM.
-        network = MicrovmNetwork(self, "Isolated")
+        network = MicrovmNetwork(self, "Isolated", log_encryption_key=key)
 
         self.orchestrator = MicrovmOrchestrator(
             self,

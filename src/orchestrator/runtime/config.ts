@@ -1,4 +1,5 @@
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../constants';
+import { OWNER_KEYS, OwnerKey } from './owner';
 
 /** The service's idle policy fields, always sent together (the service rejects a partial block). */
 export interface RuntimeIdlePolicy {
@@ -28,6 +29,8 @@ export interface OrchestratorConfig {
   readonly maxDurationSeconds: number;
   readonly maxSessions?: number;
   readonly maxSessionsPerOwner?: number;
+  /** Which part of the caller's IAM identity owns a session (see `ownerPrincipal`). */
+  readonly ownerKey: OwnerKey;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -103,6 +106,7 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
     maxDurationSeconds,
     maxSessions: optionalInt(env, ENV.MAX_SESSIONS, 1, Number.MAX_SAFE_INTEGER),
     maxSessionsPerOwner: optionalInt(env, ENV.MAX_SESSIONS_PER_OWNER, 1, Number.MAX_SAFE_INTEGER),
+    ownerKey: ownerKey(env),
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
     serviceName: optional(env, ENV.SERVICE_NAME) ?? 'microvm-orchestrator',
   };
@@ -132,6 +136,13 @@ function optionalInt(env: Env, name: string, min: number, max: number): number |
     fail(name, raw, `be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+function ownerKey(env: Env): OwnerKey {
+  const raw = optional(env, ENV.OWNER_KEY);
+  if (raw === undefined) return OWNER_KEYS[0];
+  if (!(OWNER_KEYS as readonly string[]).includes(raw)) fail(ENV.OWNER_KEY, raw, `be one of ${OWNER_KEYS.join(', ')} or empty (${OWNER_KEYS[0]})`);
+  return raw as OwnerKey;
 }
 
 function jsonValue(env: Env, name: string): unknown {

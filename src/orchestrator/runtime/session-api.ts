@@ -16,6 +16,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-error';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
+import { ownerPrincipal } from './owner';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { GONE_STATES, SessionLauncher } from './session-launcher';
 import { SESSION_METRICS } from './session-metrics';
@@ -58,7 +59,9 @@ interface TokenBody {
 }
 
 interface Caller {
+  /** SHA-256 of `ownerArn`: the partition key of the caller's sessions. */
   readonly owner: string;
+  /** The principal that owns the caller's sessions (see {@link ownerPrincipal}), stored on each row it creates. */
   readonly ownerArn: string;
 }
 
@@ -109,10 +112,12 @@ export class SessionApi {
   }
 
   private async dispatch(event: APIGatewayProxyEventV2WithIAMAuthorizer, context: { operation?: string; owner?: string; sessionId?: string }) {
-    const ownerArn = event?.requestContext?.authorizer?.iam?.userArn;
-    if (typeof ownerArn !== 'string' || ownerArn === '') {
+    const callerArn = event?.requestContext?.authorizer?.iam?.userArn;
+    if (typeof callerArn !== 'string' || callerArn === '') {
       throw new ApiError(403, 'Forbidden', 'the request carries no IAM identity; sign it with SigV4 (the Function URL uses AWS_IAM auth)');
     }
+    // a role's sessions belong to the role, not to one of its role sessions (unless the ROLE_SESSION mode says so).
+    const ownerArn = ownerPrincipal(callerArn, this.config.ownerKey);
     const caller: Caller = { owner: sha256Hex(ownerArn), ownerArn };
     context.owner = caller.owner;
     const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
