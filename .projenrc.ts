@@ -52,7 +52,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['cdk.out', '/test/.tmp', '/examples/**/cdk.out', '/bench/.tmp', '/.local'],
 });
 
-for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/']) project.addPackageIgnore(pattern);
+for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/compat/', '/scripts/']) project.addPackageIgnore(pattern);
 
 // the handler bundles target Node.js 24 (BUNDLE_NODE_MAJOR in handler-function.ts), the oldest runtime they may run on.
 for (const handler of ['orchestrator', 'sweeper']) {

@@ -52,6 +52,13 @@ function invokeBundle(file: string, events: unknown[]): Promise<any[]> {
 }
 
 describe('the bundled handlers', () => {
+  // .ci/run runs this file again on Node.js 24, the Lambda runtime the bundles target, with BUNDLE_NODE_MAJOR=24:
+  // the bundles are then loaded by that node binary, not the machine's.
+  test('run on the Node.js major the run asked for (BUNDLE_NODE_MAJOR), or the machine\'s', () => {
+    const expected = process.env.BUNDLE_NODE_MAJOR ?? process.versions.node.split('.')[0];
+    expect(process.versions.node.split('.')[0]).toBe(expected);
+  });
+
   test('exist: `npx projen bundle` (part of the build) wrote both', () => {
     expect(fs.existsSync(ORCHESTRATOR)).toBe(true);
     expect(fs.existsSync(SWEEPER)).toBe(true);
