@@ -41,7 +41,7 @@ export class L1CodeInterpreterStack extends Stack {
     const namespace = 'LambdaMicrovms';
 
     const key = new kms.CfnKey(this, 'Key', {
-      description: 'Encrypts the MicroVM snapshot, sessions and logs',
+      description: 'Encrypts the MicroVM image configuration and build logs, the sessions table and the logs',
       enableKeyRotation: true,
       keyPolicy: policy([
         { Effect: 'Allow', Principal: { AWS: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root` }, Action: 'kms:*', Resource: '*' },

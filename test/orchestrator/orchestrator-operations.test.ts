@@ -78,15 +78,16 @@ describe('metrics', () => {
 });
 
 describe('alarms', () => {
-  test('four alarms with defaults, none with actions, missing data not breaching', () => {
+  test('four alarms with defaults, each notifying the alarm topic, missing data not breaching', () => {
     // WHEN
-    const { template } = build();
+    const { stack, orchestrator, template } = build();
+    const topic = { Ref: stack.getLogicalId(orchestrator.alarmTopic.node.defaultChild as any) };
 
     // THEN
     template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[]) {
       expect(a.Properties.TreatMissingData).toBe('notBreaching');
-      expect(a.Properties.AlarmActions).toBeUndefined();
+      expect(a.Properties.AlarmActions).toEqual([topic]);
       expect(a.Properties.AlarmDescription).toEqual(expect.any(String));
     }
   });
@@ -161,7 +162,7 @@ describe('alarms', () => {
       .toContain(stack.getLogicalId(orchestrator.orchestratorFunction.node.defaultChild as any));
   });
 
-  test('users can attach their own actions', () => {
+  test('users can attach their own actions, next to the alarm topic', () => {
     // GIVEN
     const { stack, orchestrator } = build();
     const action: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: 'arn:aws:sns:us-east-1:123456789012:oncall' }) };
@@ -171,7 +172,7 @@ describe('alarms', () => {
 
     // THEN
     expect(stack.resolve((orchestrator.orphansPersistingAlarm.node.defaultChild as cloudwatch.CfnAlarm).alarmActions))
-      .toEqual(['arn:aws:sns:us-east-1:123456789012:oncall']);
+      .toEqual([{ Ref: stack.getLogicalId(orchestrator.alarmTopic.node.defaultChild as any) }, 'arn:aws:sns:us-east-1:123456789012:oncall']);
   });
 });
 
