@@ -55,8 +55,10 @@ export interface IMicrovmImage extends IResource {
 
   /**
    * Grants what a launcher needs: run, get, suspend, resume, terminate and token minting on this image's
-   * MicroVMs, `ListMicrovms` (which has no resource type), `lambda:PassNetworkConnector`, and `iam:PassRole`
-   * on the execution role when one is given.
+   * MicroVMs, `lambda:PassNetworkConnector`, and `iam:PassRole` on the execution role when one is given.
+   *
+   * It does not grant `lambda:ListMicrovms`, which has no resource type and so only exists on `*`: add it only to
+   * a principal that lists (the orchestrator's sweeper has its own statement).
    */
   grantRun(grantee: iam.IGrantable, options?: GrantRunOptions): iam.Grant;
 }
@@ -73,7 +75,8 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
   /**
    * Grants what a launcher needs. MicroVMs have no ARN of their own: the service authorizes run, get, suspend,
    * resume, terminate and token minting against the image ARN, so whoever holds this grant can act on every
-   * MicroVM of this image. `ListMicrovms` has no resource type and gets `*`.
+   * MicroVM of this image. `ListMicrovms` is not included: it has no resource type, so it could only be granted
+   * on `*`.
    */
   public grantRun(grantee: iam.IGrantable, options: GrantRunOptions = {}): iam.Grant {
     const connectors = options.networkConnectorArns;
@@ -92,7 +95,6 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
       ],
       resourceArns: [this.imageArn],
     });
-    grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:ListMicrovms'], resourceArns: ['*'] }));
     grant = grant.combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['lambda:PassNetworkConnector'],

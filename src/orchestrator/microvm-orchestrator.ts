@@ -33,7 +33,8 @@ export interface MicrovmOrchestratorProps {
   /**
    * Pin the image version sessions launch. Sessions record the version they run, so a change is traceable.
    *
-   * @default - the image's latest ACTIVE version at deploy time
+   * @default - the image's latest ACTIVE version at deploy time (for an imported image that does not know it:
+   * the latest ACTIVE version at launch, with a synth warning)
    */
   readonly imageVersion?: string;
 
@@ -53,7 +54,9 @@ export interface MicrovmOrchestratorProps {
   readonly ingress?: Ingress[];
 
   /**
-   * The ports in the MicroVM that session tokens may cover. Never the image's hooks port.
+   * The ports in the MicroVM that session tokens may cover. Never the hooks port of an image defined in this app
+   * or imported with `hooksPort` (synth fails); for an image imported without it, keep `appPorts` clear of its
+   * hooks port yourself.
    *
    * @default [8080]
    */
@@ -464,12 +467,22 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('SessionsResumed', props);
   }
 
-  /** sessions ended, by `DELETE` or by the sweeper once past their lifetime. @default - sum over 5 minutes */
+  /**
+   * sessions ended: a `DELETE` removed a session (counted even when it had no VM), or the sweeper ended a VM past
+   * its session's end.
+   *
+   * @default - sum over 5 minutes
+   */
   public metricSessionsEnded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('SessionsEnded', props);
   }
 
-  /** time from `RunMicrovm` to a session with a token, in milliseconds. @default - p99 over 5 minutes */
+  /**
+   * duration of a launch's `RunMicrovm` call(s), retries and generation bumps included, in milliseconds (recorded
+   * when `RunMicrovm` returns, before the row is finished and the token minted).
+   *
+   * @default - p99 over 5 minutes
+   */
   public metricLaunchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('LaunchLatency', { statistic: 'p99', ...props });
   }
@@ -489,7 +502,12 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('AdmissionRejections', props);
   }
 
-  /** MicroVM service failures that persisted after retries (502/503). @default - sum over 5 minutes */
+  /**
+   * MicroVM service failures that persisted after retries: answered 502/503, or a `GET` that answered 200 with the
+   * last known state because `GetMicrovm` failed.
+   *
+   * @default - sum over 5 minutes
+   */
   public metricUpstreamErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('UpstreamErrors', props);
   }
@@ -518,12 +536,27 @@ export class MicrovmOrchestrator extends Construct {
     return this.metric('OrphansFound', props);
   }
 
+  /**
+   * unowned MicroVMs past their grace period that the sweeper left alone because a launch still in its window
+   * (a LAUNCHING row) may claim them (one is counted on each sweep that sees it).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricProtectedByLaunch(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ProtectedByLaunch', props);
+  }
+
   /** orphaned MicroVMs the sweeper terminated. @default - sum over 5 minutes */
   public metricOrphansTerminated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('OrphansTerminated', props);
   }
 
-  /** session rows the sweeper repaired or removed. @default - sum over 5 minutes */
+  /**
+   * session rows the sweeper marked TERMINATED because their VM ended, plus rows it deleted for interrupted
+   * `DELETE`s and launches that died without a VM.
+   *
+   * @default - sum over 5 minutes
+   */
   public metricRowsRepaired(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('RowsRepaired', props);
   }
@@ -586,8 +619,8 @@ export class MicrovmOrchestrator extends Construct {
 /** why a wildcard in a statement with these actions is inherent, or undefined when it is not ours to excuse. */
 function wildcardReason(actions: string[]): string | undefined {
   if (actions.length === 1 && actions[0] === 'lambda:ListMicrovms') {
-    return 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; every other MicroVM action is scoped ' +
-      'to the image ARN and the function filters the list by that image.';
+    return 'lambda:ListMicrovms has no resource type, so it needs Resource "*"; the sweeper lists with the image ARN as ' +
+      'its filter, and its GetMicrovm and TerminateMicrovm are scoped to that image.';
   }
   if (actions.length > 0 && actions.every((a) => a === 'xray:PutTraceSegments' || a === 'xray:PutTelemetryRecords')) {
     return 'X-Ray\'s PutTraceSegments and PutTelemetryRecords have no resource type, so active tracing needs Resource "*"; ' +
