@@ -13,7 +13,7 @@ export class DevEnvironmentStack extends Stack {
     super(scope, id, props);
 
     // one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
-    // sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+    // sessions table and every log group: you decide who can decrypt them.
     const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'Encrypts the MicroVM image configuration and build logs, the sessions table and the logs' });
 
     const image = new MicrovmImage(this, 'Workspace', {

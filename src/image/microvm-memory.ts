@@ -5,7 +5,8 @@ import { invalidProp } from '../shared/validation';
  * The baseline memory of every MicroVM launched from an image (one image has one size).
  *
  * vCPUs follow memory (1 vCPU per 2 GiB of baseline) and a MicroVM can burst to four times its baseline. You
- * pay the baseline while a MicroVM runs, and the account's memory quota is charged the burst figure.
+ * pay the baseline while a MicroVM runs, plus per-second usage above it. The account's memory quota counts the
+ * baseline (the documented example is 400 GB = 200 × 2 GB; AWS does not state it outright).
  */
 export class MicrovmMemory {
   /** 512 MiB baseline, 0.25 vCPU (burst to 2 GiB, 1 vCPU), 8 GB disk. */

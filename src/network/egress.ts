@@ -38,7 +38,8 @@ export interface EgressConfig {
 }
 
 /**
- * Where a MicroVM's outbound traffic may go. A MicroVM has exactly one egress connector.
+ * Where a MicroVM's outbound traffic may go. An image takes at most one egress connector (the API's limit;
+ * `RunMicrovm` accepts up to 10); this library passes exactly one.
  */
 export class Egress {
   /**
@@ -68,12 +69,12 @@ export class Egress {
   }
 
   /**
-   * Enforces the service rule that a MicroVM (or image) has exactly one egress connector, and returns it.
-   * Throws, naming `prop`, when the list is empty or holds more than one.
+   * Enforces this library's rule of exactly one egress connector per MicroVM or image (an image takes at most one;
+   * `RunMicrovm` accepts up to 10), and returns it. Throws, naming `prop`, when the list is empty or holds more than one.
    */
   public static validateSingle(prop: string, egress: Egress[]): Egress {
     if (egress.length !== 1) {
-      throw invalidProp(prop, egress.map((e) => e.label), 'name exactly one egress connector (the service attaches one per MicroVM)',
+      throw invalidProp(prop, egress.map((e) => e.label), 'name exactly one egress connector (an image takes at most one, and this library passes exactly one)',
         egress.length === 0
           ? 'Pass one, for example Egress.network(new MicrovmNetwork(this, \'Network\')).'
           : 'Keep one; to reach more destinations, open the one network wider (allowTo, VPC endpoints, allowedDomains).');

@@ -11,12 +11,18 @@ export class Ingress {
     return new Ingress('HTTP_INGRESS');
   }
 
-  /** all ingress traffic; cannot be combined with other ingress connectors. */
+  /**
+   * all ingress traffic (how it differs from `HTTP_INGRESS` is not documented by AWS). This library refuses to
+   * combine it with other ingress connectors; that the service refuses the combination too is not confirmed by AWS.
+   */
   public static all(): Ingress {
     return new Ingress('ALL_INGRESS');
   }
 
-  /** no ingress: for outbound-only workers. Cannot be combined with other ingress connectors. */
+  /**
+   * no ingress: for outbound-only workers. This library refuses to combine it with other ingress connectors; that
+   * the service refuses the combination too is not confirmed by AWS.
+   */
   public static none(): Ingress {
     return new Ingress('NO_INGRESS');
   }
@@ -27,8 +33,9 @@ export class Ingress {
   }
 
   /**
-   * Validates a set of ingress connectors against the service rules and renders their ARNs.
-   * Throws when the list is empty, repeats a connector, or combines `ALL_INGRESS` or `NO_INGRESS` with others.
+   * Validates a set of ingress connectors and renders their ARNs.
+   * Throws when the list is empty, repeats a connector, or combines `ALL_INGRESS` or `NO_INGRESS` with others
+   * (this library's rule for the two exclusive connectors; not confirmed by AWS as a service rule).
    */
   public static renderArns(scope: IConstruct, ingress: Ingress[], prop: string = 'ingress'): string[] {
     const names = ingress.map((i) => i.connectorName);

@@ -28,12 +28,12 @@ describe('Egress', () => {
 
   test('fails if there is no egress connector', () => {
     expect(() => Egress.validateSingle('runtimeEgress', []))
-      .toThrow(/^runtimeEgress must name exactly one egress connector \(the service attaches one per MicroVM\), got \[\]\. Pass one/);
+      .toThrow(/^runtimeEgress must name exactly one egress connector \(an image takes at most one, and this library passes exactly one\), got \[\]\. Pass one/);
   });
 
   test('fails if there is more than one egress connector, naming them', () => {
     expect(() => Egress.validateSingle('egress', [Egress.network(network), Egress.internet()]))
-      .toThrow('egress must name exactly one egress connector (the service attaches one per MicroVM), got ["Egress.network(Stack/Network)","Egress.internet()"]. Keep one');
+      .toThrow('egress must name exactly one egress connector (an image takes at most one, and this library passes exactly one), got ["Egress.network(Stack/Network)","Egress.internet()"]. Keep one');
   });
 
   test('a MicrovmNetwork is connectable: other constructs can open paths to it', () => {
