@@ -1,3 +1,4 @@
 export * from './egress';
 export * from './ingress';
 export * from './microvm-network';
+export * from './endpoint-policy';

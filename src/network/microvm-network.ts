@@ -8,15 +8,18 @@ import {
   aws_lambda as lambda,
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
+  aws_route53resolver as resolver,
+  aws_s3 as s3,
   Stack,
   Token,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DnsFirewall } from './dns-firewall';
+import { DnsFirewall, serviceDnsNames, toDnsFirewallDomains } from './dns-firewall';
 import { MAX_RULE_GROUP_CAPACITY, domainListCapacity, toFirewallTargets } from './domain-allowlist';
 import { DomainFirewall } from './domain-firewall';
 import { EgressMode, IMicrovmNetwork } from './egress';
+import { EndpointPolicy } from './endpoint-policy';
 import { createOperatorRole } from './operator-role';
 import { acknowledgeInlinePolicy } from '../shared/compliance';
 import { allowLogsToUse } from '../shared/encryption';
@@ -55,20 +58,31 @@ export interface MicrovmNetworkProps {
   readonly allowedDomains?: string[];
 
   /**
-   * Whether the created VPC's DNS resolver answers only `allowedDomains` and AWS service names
-   * (`*.amazonaws.com`, which interface endpoints use), and NXDOMAIN for everything else, with a Route 53
-   * Resolver DNS Firewall.
+   * Whether a Route 53 Resolver DNS Firewall on the created VPC answers only the names the network needs, and
+   * NXDOMAIN for everything else. The names it answers: the AWS service names of the VPC endpoints added with
+   * `addInterfaceEndpoint`, `addGatewayEndpoint` and `addS3Endpoint`, the `allowedDomains`, and
+   * `resolvableDomains`.
    *
-   * Security groups do not filter the Amazon-provided resolver, so even an isolated VM can resolve any public
-   * name, and code can leak data in queries for a domain whose name server someone else runs. Turn this on to
-   * close that channel. Names in private hosted zones are blocked too. Costs about $0.60 per million queries
-   * in us-east-1 (verify).
+   * Security groups do not filter the Amazon-provided resolver, so without it even an isolated VM can resolve any
+   * public name, and code can leak data in queries for a domain whose name server someone else runs. With
+   * `false`, `MicrovmChecks-DnsUnfiltered` reports the connector. Names in private hosted zones are blocked too
+   * unless listed in `resolvableDomains`.
    *
-   * Not available with `vpc`.
+   * Costs about $0.60 per million queries, plus $0.0015 per listed domain per month (us-east-1 list prices at
+   * the time of writing, verify on the Route 53 pricing page). Not available with `vpc`.
    *
-   * @default false
+   * @default true
    */
   readonly dnsFirewall?: boolean;
+
+  /**
+   * More names the DNS firewall answers, written like `allowedDomains` (`db.internal.example.com`,
+   * `*.internal.example.com`): names in your private hosted zones of peers opened with `allowTo`, or an AWS name
+   * the endpoints do not cover. Resolving a name opens no network path. Only with the DNS firewall on.
+   *
+   * @default - only the endpoints' service names and `allowedDomains`
+   */
+  readonly resolvableDomains?: string[];
 
   /**
    * How many availability zones the created VPC spans (one MicroVM subnet each; with `allowedDomains`, also one
@@ -159,6 +173,15 @@ export interface MicrovmInterfaceEndpointOptions {
    * @default true
    */
   readonly privateDnsEnabled?: boolean;
+
+  /**
+   * What the endpoint admits. `EndpointPolicy.unrestricted()` admits every account's credentials and is
+   * reported by `MicrovmChecks-EndpointPolicyOpen`; it is also the way out for a service that does not support
+   * endpoint policies.
+   *
+   * @default EndpointPolicy.accountPrincipals(): callers signing with this account's credentials, to any resource
+   */
+  readonly policy?: EndpointPolicy;
 }
 
 /**
@@ -172,6 +195,28 @@ export interface MicrovmGatewayEndpointOptions {
    * @default - looked up by name at synth (needs a stack with an explicit region and account)
    */
   readonly prefixListId?: string;
+
+  /**
+   * What the endpoint admits. `EndpointPolicy.unrestricted()` admits any resource of any account and is reported
+   * by `MicrovmChecks-EndpointPolicyOpen`.
+   *
+   * @default - S3: `EndpointPolicy.accountResources()` (buckets owned by this account); DynamoDB: the tables of
+   * this account in this Region (`EndpointPolicy.resources(...)`)
+   */
+  readonly policy?: EndpointPolicy;
+}
+
+/**
+ * Options for {@link MicrovmNetwork.addS3Endpoint}.
+ */
+export interface MicrovmS3EndpointOptions extends MicrovmGatewayEndpointOptions {
+  /**
+   * The only buckets MicroVMs may reach through the endpoint (the buckets and their objects, any action their
+   * credentials allow). Not with `policy`.
+   *
+   * @default - the `policy` default: any bucket owned by this account
+   */
+  readonly buckets?: s3.IBucket[];
 }
 
 /**
@@ -219,7 +264,16 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
    */
   public readonly firewallPolicy?: networkfirewall.CfnFirewallPolicy;
 
+  /**
+   * the DNS Firewall rule group filtering the created VPC's resolver.
+   *
+   * @default - none with `dnsFirewall: false` or `vpc`
+   */
+  public readonly dnsFirewallRuleGroup?: resolver.CfnFirewallRuleGroup;
+
   private readonly ownSecurityGroup?: ec2.SecurityGroup;
+  /** DNS Firewall entries for the endpoints added so far. */
+  private readonly endpointDnsNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: MicrovmNetworkProps = {}) {
     super(scope, id);
@@ -261,8 +315,13 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       this.egressMode = targets ? EgressMode.DOMAIN_ALLOWLIST : EgressMode.ISOLATED;
     }
 
-    if (createdVpc && props.dnsFirewall) {
-      new DnsFirewall(this, 'DnsFirewall', { vpc: createdVpc, firewallTargets: this.allowedDomains });
+    if (createdVpc && (props.dnsFirewall ?? true)) {
+      const listed = [...this.allowedDomains, ...(props.resolvableDomains ? toFirewallTargets('resolvableDomains', props.resolvableDomains) : [])];
+      const firewall = new DnsFirewall(this, 'DnsFirewall', {
+        vpc: createdVpc,
+        allowed: () => [...this.endpointDnsNames, ...listed.flatMap(toDnsFirewallDomains)],
+      });
+      this.dnsFirewallRuleGroup = firewall.ruleGroup;
     }
 
     let securityGroups = props.securityGroups;
@@ -368,7 +427,7 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     });
     keepNoTrafficRule(securityGroup);
     securityGroup.connections.allowFrom(this.connections, ec2.Port.tcp(HTTPS), `HTTPS from MicroVMs to ${service.shortName}`);
-    return new ec2.InterfaceVpcEndpoint(scope, 'Endpoint', {
+    const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'Endpoint', {
       vpc: this.vpc,
       service,
       subnets: { subnets: this.subnets },
@@ -376,6 +435,18 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       open: false,
       privateDnsEnabled: options.privateDnsEnabled ?? true,
     });
+    applyPolicy(endpoint, options.policy ?? EndpointPolicy.accountPrincipals());
+    // the service name resolves to "com.amazonaws.<region>.<short name>" (a join in a region-agnostic stack) for
+    // services whose private DNS name is derived from it; others (for example "aws.sagemaker...") are not guessed.
+    const resolvedName = JSON.stringify(Stack.of(this).resolve(service.name));
+    if (/^"(cn\.)?com\.amazonaws\./.test(resolvedName) || resolvedName.includes('["com.amazonaws.",')) {
+      this.endpointDnsNames.push(...serviceDnsNames(service.shortName, Stack.of(this).region));
+    } else if (this.dnsFirewallRuleGroup) {
+      Annotations.of(this).addWarningV2('cdk-lambda-microvms:endpointDnsName',
+        `The DNS firewall cannot derive the private DNS name of the interface endpoint for "${service.shortName}" (not a ` +
+        'com.amazonaws service name): add its private DNS name to resolvableDomains, or MicroVMs cannot resolve it.');
+    }
+    return endpoint;
   }
 
   /**
@@ -383,6 +454,28 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
    * connector's security groups on port 443 to the service's prefix list. Gateway endpoints cost nothing.
    */
   public addGatewayEndpoint(service: ec2.GatewayVpcEndpointAwsService, options: MicrovmGatewayEndpointOptions = {}): ec2.GatewayVpcEndpoint {
+    return this.gatewayEndpoint(service, options, options.policy);
+  }
+
+  /**
+   * Adds an S3 gateway endpoint and opens HTTPS to the S3 prefix list, so MicroVMs reach S3 without the internet.
+   * By default the endpoint admits only buckets owned by this account; `buckets` narrows it to those buckets.
+   */
+  public addS3Endpoint(options: MicrovmS3EndpointOptions = {}): ec2.GatewayVpcEndpoint {
+    if (options.buckets !== undefined && options.policy !== undefined) {
+      throw invalidProp('buckets', options.buckets.map((b) => b.node.path), 'be left out when policy is given (both decide what the endpoint admits)',
+        'Keep one: buckets for "only these buckets", policy for anything else.');
+    }
+    if (options.buckets !== undefined && options.buckets.length === 0) {
+      throw invalidProp('buckets', [], 'list at least one bucket', 'Leave it out for the default (buckets of this account).');
+    }
+    const policy = options.buckets
+      ? EndpointPolicy.resources(options.buckets.flatMap((b) => [b.bucketArn, b.arnForObjects('*')]))
+      : options.policy;
+    return this.gatewayEndpoint(ec2.GatewayVpcEndpointAwsService.S3, options, policy);
+  }
+
+  private gatewayEndpoint(service: ec2.GatewayVpcEndpointAwsService, options: MicrovmGatewayEndpointOptions, policy?: EndpointPolicy): ec2.GatewayVpcEndpoint {
     const shortName = service.name.split('.').pop()!;
     const id = `Endpoint-${shortName}`;
     if (this.node.tryFindChild(id)) {
@@ -410,14 +503,11 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       subnets: [{ subnets: this.subnets }],
     });
     this.connections.allowTo(ec2.Peer.prefixList(prefixListId), ec2.Port.tcp(HTTPS), `HTTPS from MicroVMs to ${shortName} through its gateway endpoint`);
+    applyPolicy(endpoint, policy ?? (shortName === 'dynamodb'
+      ? EndpointPolicy.resources([stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: '*' })])
+      : EndpointPolicy.accountResources()));
+    this.endpointDnsNames.push(...serviceDnsNames(shortName, stack.region));
     return endpoint;
-  }
-
-  /**
-   * Adds an S3 gateway endpoint and opens HTTPS to the S3 prefix list, so MicroVMs reach S3 without the internet.
-   */
-  public addS3Endpoint(options: MicrovmGatewayEndpointOptions = {}): ec2.GatewayVpcEndpoint {
-    return this.addGatewayEndpoint(ec2.GatewayVpcEndpointAwsService.S3, options);
   }
 
   private openInternetThroughFirewall(cidr: string): void {
@@ -430,6 +520,11 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.udp(53), 'DNS to the VPC resolver');
     group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.tcp(53), 'DNS to the VPC resolver');
   }
+}
+
+/** Attaches the policy's statements to the endpoint; an unrestricted policy leaves the service's default. */
+function applyPolicy(endpoint: ec2.GatewayVpcEndpoint | ec2.InterfaceVpcEndpoint, policy: EndpointPolicy): void {
+  for (const statement of policy._statements(endpoint) ?? []) endpoint.addToPolicy(statement);
 }
 
 /** CDK's rule for "no outbound traffic": 255.255.255.255/32 cannot be a destination and icmp 252/86 is no ICMP type. */
@@ -466,6 +561,7 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   if (props.vpc) {
     const onlyWithoutVpc: Array<[string, unknown]> = [
       ['allowedDomains', props.allowedDomains], ['maxAzs', props.maxAzs], ['cidr', props.cidr], ['flowLogs', props.flowLogs], ['dnsFirewall', props.dnsFirewall],
+      ['resolvableDomains', props.resolvableDomains],
       ['logRetention', props.logRetention], ['logRemovalPolicy', props.logRemovalPolicy], ['logEncryptionKey', props.logEncryptionKey],
     ];
     for (const [prop, value] of onlyWithoutVpc) {
@@ -510,9 +606,18 @@ function validateProps(props: MicrovmNetworkProps): string[] | undefined {
   if (props.networkConnectorName !== undefined && !isToken(props.networkConnectorName) && !/^[a-zA-Z0-9_-]{1,64}$/.test(props.networkConnectorName)) {
     throw invalidProp('networkConnectorName', props.networkConnectorName, 'be 1 to 64 letters, digits, "_" or "-"', 'Rename it.');
   }
-  if (props.dnsFirewall && isToken(props.allowedDomains)) {
-    throw invalidProp('allowedDomains', '<token>', 'be a literal list when dnsFirewall is on (its entries are translated for the DNS Firewall at synth)',
-      'Pass the domains as strings, or leave dnsFirewall off.');
+  const dnsFirewall = !props.vpc && (props.dnsFirewall ?? true);
+  if (dnsFirewall && isToken(props.allowedDomains)) {
+    throw invalidProp('allowedDomains', '<token>', 'be a literal list when the DNS firewall is on (its entries are translated for the DNS Firewall at synth)',
+      'Pass the domains as strings, or set dnsFirewall: false (MicrovmChecks then reports the unfiltered resolver).');
+  }
+  if (props.resolvableDomains !== undefined && !dnsFirewall) {
+    throw invalidProp('resolvableDomains', props.resolvableDomains, 'be given only with the DNS firewall on',
+      'Without the DNS firewall every name resolves already: leave resolvableDomains out, or drop dnsFirewall: false.');
+  }
+  if (props.resolvableDomains !== undefined && (isToken(props.resolvableDomains) || props.resolvableDomains.length === 0)) {
+    throw invalidProp('resolvableDomains', isToken(props.resolvableDomains) ? '<token>' : [], 'be a literal list of at least one domain',
+      'Pass the names as strings, or leave resolvableDomains out.');
   }
   if (props.allowedDomains === undefined) return undefined;
   const targets = toFirewallTargets('allowedDomains', props.allowedDomains);
