@@ -4,10 +4,10 @@ import { IConstruct } from 'constructs';
 import { MICROVM_RULES } from './rules';
 
 /**
- * A cdk-nag rule pack for AWS Lambda MicroVMs: internet egress, open egress security groups and secrets baked
- * into snapshots are errors; logging, encryption, OS capabilities, token scope, hooks port exposure, lifetime
- * limits and execution-role wildcards are warnings. It reads CloudFormation resources (`AWS::Lambda::MicrovmImage`,
- * `AWS::Lambda::NetworkConnector`, security groups, IAM roles and policies, and the run configuration an
+ * A cdk-nag rule pack for AWS Lambda MicroVMs: internet egress, open egress security groups, VPC endpoints that
+ * admit any account and secrets baked into snapshots are errors; logging, unfiltered DNS, encryption, OS
+ * capabilities, token scope, hooks port exposure, lifetime limits and execution-role wildcards are warnings. It reads CloudFormation resources (`AWS::Lambda::MicrovmImage`,
+ * `AWS::Lambda::NetworkConnector`, security groups, VPC endpoints, DNS Firewall associations, IAM roles and policies, and the run configuration an
  * orchestrator records in its function's Metadata), so it checks hand-written stacks and escape-hatch overrides
  * as well as this library's constructs. See RULES.md for every rule.
  *

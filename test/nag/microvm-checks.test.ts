@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CfnResource, Stack, Validations, aws_lambda as lambda } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations, aws_ec2 as ec2, aws_lambda as lambda } from 'aws-cdk-lib';
 import { NagMessageLevel } from 'cdk-nag';
 import { INTERNET_EGRESS, closedSecurityGroup, compliantImage, executionRole, findingsFor, microvmConnector, newApp, newStack, runConfigurationFunction, violations } from './fixtures';
 import { MicrovmChecks } from '../../src';
@@ -12,8 +12,10 @@ describe('MicrovmChecks pack contract', () => {
     expect(MICROVM_RULES.map((r) => [`MicrovmChecks-${r.id}`, r.level])).toEqual([
       ['MicrovmChecks-EgressInternet', NagMessageLevel.ERROR],
       ['MicrovmChecks-EgressOpenSecurityGroup', NagMessageLevel.ERROR],
+      ['MicrovmChecks-EndpointPolicyOpen', NagMessageLevel.ERROR],
       ['MicrovmChecks-SnapshotSecret', NagMessageLevel.ERROR],
       ['MicrovmChecks-LoggingDisabled', NagMessageLevel.WARN],
+      ['MicrovmChecks-DnsUnfiltered', NagMessageLevel.WARN],
       ['MicrovmChecks-NoCustomerManagedKey', NagMessageLevel.WARN],
       ['MicrovmChecks-AllOsCapabilities', NagMessageLevel.WARN],
       ['MicrovmChecks-TokenScope', NagMessageLevel.WARN],
@@ -51,10 +53,14 @@ describe('MicrovmChecks pack contract', () => {
     const stack = newStack();
     const sg = closedSecurityGroup(stack, 'OpenSg');
     sg.addPropertyOverride('SecurityGroupEgress', [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }]);
+    // in a VPC of the stack without a DNS firewall, with an S3 endpoint that has no policy
+    const vpc = new ec2.CfnVPC(stack, 'Vpc', { cidrBlock: '10.0.0.0/16' });
+    const subnet = new ec2.CfnSubnet(stack, 'Subnet', { vpcId: vpc.ref, cidrBlock: '10.0.0.0/24' });
+    new ec2.CfnVPCEndpoint(stack, 'S3', { vpcId: vpc.ref, serviceName: 'com.amazonaws.us-east-1.s3' });
     new lambda.CfnNetworkConnector(stack, 'OpenConnector', {
       configuration: {
         vpcEgressConfiguration: {
-          associatedComputeResourceTypes: ['MicroVm'], networkProtocol: 'IPv4', securityGroupIds: [sg.attrGroupId], subnetIds: ['subnet-1'],
+          associatedComputeResourceTypes: ['MicroVm'], networkProtocol: 'IPv4', securityGroupIds: [sg.attrGroupId], subnetIds: [subnet.ref],
         },
       },
     });

@@ -1,5 +1,5 @@
 import { CfnResource, aws_lambda as lambda } from 'aws-cdk-lib';
-import { UNKNOWN, isObject, listCandidates, referencedResource, render, stringCandidates } from './template';
+import { UNKNOWN, isObject, listCandidates, referenceTarget, referencedResource, render, resourcesOfType, stringCandidates } from './template';
 import { RUN_CONFIGURATION_METADATA_KEY } from '../../shared/metadata';
 
 /**
@@ -90,4 +90,57 @@ export function asNumber(value: unknown): number | undefined {
 /** The array a value resolves to, or an empty one. */
 export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
+}
+
+/** The `VpcEgressConfiguration` of a network connector that serves MicroVMs, or `undefined`. */
+export function microvmVpcEgress(node: CfnResource): Record<string, unknown> | undefined {
+  if (!isNetworkConnector(node)) return undefined;
+  const configuration = render(node)?.properties.Configuration;
+  const vpc = isObject(configuration) ? configuration.VpcEgressConfiguration : undefined;
+  return isObject(vpc) && forMicrovms(node, vpc.AssociatedComputeResourceTypes) ? vpc : undefined;
+}
+
+function forMicrovms(node: CfnResource, types: unknown): boolean {
+  const lists = listCandidates(node, types);
+  // a list only CloudFormation knows may name MicroVm: check it.
+  if (lists.length === 0) return true;
+  return lists.some((list) => list.some((t) => stringCandidates(node, t).some((c) => c === UNKNOWN || c.toLowerCase() === 'microvm')));
+}
+
+/**
+ * What identifies a VPC in a template: `ref:<logical id>` for a `Ref`/`Fn::GetAtt` to a resource of the stack, or
+ * `id:<vpc-...>` for a literal id; `undefined` when only CloudFormation knows it.
+ */
+export function vpcIdentity(node: CfnResource, value: unknown): string | undefined {
+  const target = referenceTarget(value);
+  if (target) return `ref:${target}`;
+  const literal = stringCandidates(node, value);
+  return literal.length === 1 && !literal[0].includes(UNKNOWN) ? `id:${literal[0]}` : undefined;
+}
+
+/**
+ * The VPCs the egress connector `node` (a MicroVM VPC egress connector) puts its interfaces in, as
+ * {@link vpcIdentity} values: read from its subnets and security groups that are resources of the stack.
+ */
+export function connectorVpcs(node: CfnResource, vpcEgress: Record<string, unknown>): Set<string> {
+  const vpcs = new Set<string>();
+  for (const list of [vpcEgress.SubnetIds, vpcEgress.SecurityGroupIds]) {
+    for (const entry of listCandidates(node, list).flat()) {
+      const resource = referencedResource(node, entry);
+      const vpc = resource ? render(resource)?.properties.VpcId : undefined;
+      const identity = vpc === undefined ? undefined : vpcIdentity(resource!, vpc);
+      if (identity) vpcs.add(identity);
+    }
+  }
+  return vpcs;
+}
+
+/** The VPCs of every MicroVM egress connector in `node`'s stack. */
+export function microvmVpcsOfStack(node: CfnResource): Set<string> {
+  const vpcs = new Set<string>();
+  for (const connector of resourcesOfType(node, NETWORK_CONNECTOR_TYPE)) {
+    const vpcEgress = microvmVpcEgress(connector);
+    if (vpcEgress) connectorVpcs(connector, vpcEgress).forEach((v) => vpcs.add(v));
+  }
+  return vpcs;
 }

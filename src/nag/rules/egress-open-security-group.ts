@@ -1,9 +1,9 @@
 import { CfnResource, Stack, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { NagMessageLevel, NagRuleCompliance, NagRuleResult } from 'cdk-nag';
-import { asNumber, isNetworkConnector } from '../private/microvm';
+import { asNumber, microvmVpcEgress } from '../private/microvm';
 import { MicrovmRule } from '../private/rule';
 import {
-  UNKNOWN, isObject, listCandidates, referenceTarget, referencedResource, render, resourcesOfType, stringCandidates,
+  isObject, listCandidates, referenceTarget, referencedResource, render, resourcesOfType, stringCandidates,
 } from '../private/template';
 
 const SECURITY_GROUP_EGRESS_TYPE = 'AWS::EC2::SecurityGroupEgress';
@@ -26,23 +26,14 @@ export const EgressOpenSecurityGroup: MicrovmRule = {
     + 'group without inline egress rules is open too (EC2 adds an allow-all rule). Give the connector\'s security '
     + 'group no outbound rules (CDK: allowAllOutbound: false) and open only the destinations and ports needed.',
   check: (node: CfnResource): NagRuleResult => {
-    if (!isNetworkConnector(node)) return NagRuleCompliance.NOT_APPLICABLE;
-    const configuration = render(node)?.properties.Configuration;
-    const vpc = isObject(configuration) ? configuration.VpcEgressConfiguration : undefined;
-    if (!isObject(vpc) || !forMicrovms(node, vpc.AssociatedComputeResourceTypes)) return NagRuleCompliance.NOT_APPLICABLE;
+    const vpc = microvmVpcEgress(node);
+    if (!vpc) return NagRuleCompliance.NOT_APPLICABLE;
     const groups = listCandidates(node, vpc.SecurityGroupIds).flat()
       .map((id) => referencedResource(node, id))
       .filter((sg): sg is CfnResource => sg !== undefined && isSecurityGroup(sg));
     return groups.some(isOpenGroup) ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
   },
 };
-
-function forMicrovms(node: CfnResource, types: unknown): boolean {
-  const lists = listCandidates(node, types);
-  // a list only CloudFormation knows may name MicroVm: check it.
-  if (lists.length === 0) return true;
-  return lists.some((list) => list.some((t) => stringCandidates(node, t).some((c) => c === UNKNOWN || c.toLowerCase() === 'microvm')));
-}
 
 function isSecurityGroup(node: CfnResource): boolean {
   return node instanceof ec2.CfnSecurityGroup || node.cfnResourceType === ec2.CfnSecurityGroup.CFN_RESOURCE_TYPE_NAME;

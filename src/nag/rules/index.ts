@@ -1,6 +1,8 @@
 import { AllOsCapabilities } from './all-os-capabilities';
+import { DnsUnfiltered } from './dns-unfiltered';
 import { EgressInternet } from './egress-internet';
 import { EgressOpenSecurityGroup } from './egress-open-security-group';
+import { EndpointPolicyOpen } from './endpoint-policy-open';
 import { ExecutionRoleWildcard } from './execution-role-wildcard';
 import { HooksPortInAppPorts } from './hooks-port-in-app-ports';
 import { LoggingDisabled } from './logging-disabled';
@@ -14,8 +16,10 @@ import { MicrovmRule } from '../private/rule';
 export const MICROVM_RULES: MicrovmRule[] = [
   EgressInternet,
   EgressOpenSecurityGroup,
+  EndpointPolicyOpen,
   SnapshotSecret,
   LoggingDisabled,
+  DnsUnfiltered,
   NoCustomerManagedKey,
   AllOsCapabilities,
   TokenScope,
