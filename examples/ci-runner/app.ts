@@ -1,7 +1,7 @@
 // Disposable CI runners: one MicroVM per job, no ingress, no idle suspend, a short lifetime.
 // In your own app, import from 'cdk-lambda-microvms' instead of '../../src'.
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
@@ -24,10 +24,14 @@ export class CiRunnerStack extends Stack {
       hooks: { port: 9000, ready: Hook.enabled(), run: Hook.enabled(Duration.seconds(5)) },
     });
 
-    // jobs reach S3 (caches, artifacts) through a gateway endpoint and nothing else. The prefix list id is
-    // per Region: find yours with `aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`.
+    // jobs reach one S3 bucket (caches, artifacts) through a gateway endpoint whose policy admits that bucket only,
+    // so code in a job cannot upload anywhere else, not even with credentials it brings. DNS answers only S3's names.
+    // The prefix list id is per Region: find yours with
+    // `aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`.
+    const cacheBucketName: string = this.node.tryGetContext('cacheBucket') ?? 'ci-runner-cache-bucket';
+    const cache = s3.Bucket.fromBucketName(this, 'Cache', cacheBucketName);
     const network = new MicrovmNetwork(this, 'JobNetwork', { logEncryptionKey: key });
-    network.addS3Endpoint({ prefixListId: this.node.tryGetContext('s3PrefixListId') ?? 'pl-63a5400a' });
+    network.addS3Endpoint({ prefixListId: this.node.tryGetContext('s3PrefixListId') ?? 'pl-63a5400a', buckets: [cache] });
 
     const orchestrator = new MicrovmOrchestrator(this, 'Jobs', {
       image,
@@ -39,6 +43,16 @@ export class CiRunnerStack extends Stack {
       idlePolicy: IdlePolicy.none(),
       maxSessionDuration: Duration.minutes(30),
       maxSessions: 100,
+    });
+
+    // the jobs' own credentials (the execution role) read and write cache objects, nothing else.
+    orchestrator.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [cache.arnForObjects('*')],
+    }));
+    Validations.of(orchestrator.executionRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${cacheBucketName}/*]`,
+      reason: 'cache and artifact keys are chosen per job at run time; the role reads and writes objects of the one cache bucket only.',
     });
 
     // a finding you decide to accept is acknowledged where it is reported, with the reason on record.

@@ -68,7 +68,12 @@ describe('examples', () => {
     expect(plugins).toEqual(['AwsSolutions', 'MicrovmChecks']);
     expect(errors(report)).toEqual([]);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    // the S3 endpoint admits the cache bucket and its objects, nothing else
+    const bucket = 'arn:aws:s3:::ci-runner-cache-bucket'.replace('aws', '${AWS::Partition}');
+    const [endpoint] = Object.values<any>(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }));
+    expect(JSON.stringify(endpoint.Properties.PolicyDocument.Statement.map((st: any) => st.Resource))
+      .replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},"([^"]*)"\]\]\}/g, '"arn:${AWS::Partition}$1"'))
+      .toBe(JSON.stringify([[bucket, `${bucket}/*`]]));
     const functions = template.findResources('AWS::Lambda::Function', {
       Metadata: Match.objectLike({ 'cdk-lambda-microvms:run-configuration': Match.anyValue() }),
     });

@@ -33,7 +33,7 @@ class CodeInterpreterStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         # one customer-managed key for the image (its configuration at rest, as CloudFormation documents it), the
-        # sessions table and every log group: you decide who can decrypt them, and you can revoke that.
+        # sessions table and every log group: you decide who can decrypt them.
         key = kms.Key(self, "Key", enable_key_rotation=True, description="Encrypts the MicroVM image configuration and build logs, the sessions table and the logs")
 
         # the interpreter listens on 8080; hooks live on 9000, a port no token ever covers.
