@@ -475,7 +475,11 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     return this.gatewayEndpoint(ec2.GatewayVpcEndpointAwsService.S3, options, policy);
   }
 
-  private gatewayEndpoint(service: ec2.GatewayVpcEndpointAwsService, options: MicrovmGatewayEndpointOptions, policy?: EndpointPolicy): ec2.GatewayVpcEndpoint {
+  private gatewayEndpoint(
+    service: ec2.GatewayVpcEndpointAwsService,
+    options: MicrovmGatewayEndpointOptions,
+    policy?: EndpointPolicy,
+  ): ec2.GatewayVpcEndpoint {
     const shortName = service.name.split('.').pop()!;
     const id = `Endpoint-${shortName}`;
     if (this.node.tryFindChild(id)) {
@@ -516,9 +520,9 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(HTTPS), 'HTTPS to allowlisted domains (TLS SNI checked by the firewall)');
     group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP to allowlisted domains (Host checked by the firewall)');
     // security groups do not filter the Amazon DNS resolver; these rules keep the intent visible in the template.
-    const resolver = `${resolverAddress(cidr)}/32`;
-    group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.udp(53), 'DNS to the VPC resolver');
-    group.addEgressRule(ec2.Peer.ipv4(resolver), ec2.Port.tcp(53), 'DNS to the VPC resolver');
+    const resolverCidr = `${resolverAddress(cidr)}/32`;
+    group.addEgressRule(ec2.Peer.ipv4(resolverCidr), ec2.Port.udp(53), 'DNS to the VPC resolver');
+    group.addEgressRule(ec2.Peer.ipv4(resolverCidr), ec2.Port.tcp(53), 'DNS to the VPC resolver');
   }
 }
 

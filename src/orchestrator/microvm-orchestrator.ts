@@ -604,9 +604,9 @@ export class MicrovmOrchestrator extends Construct {
           'image\'s build egress. Launching it any other way needs its own review.',
       });
     }
-    for (const fn of [this.orchestratorFunction, this.sweeperFunction]) {
-      acknowledgeInherentWildcards(fn);
-    }
+    acknowledgeInherentWildcards(this.orchestratorFunction, 'the sessions table it reads and writes');
+    acknowledgeInherentWildcards(this.sweeperFunction,
+      'the sessions table it reads and writes, and the SweeperFailures queue Lambda sends failed runs to with this role');
     const ownRoles = [
       { role: this.orchestratorFunction.role!, purpose: 'the session API function' },
       { role: this.sweeperFunction.role!, purpose: 'the sweeper function' },
@@ -627,8 +627,8 @@ function wildcardReason(actions: string[]): string | undefined {
       'they only write trace data.';
   }
   if (actions.length === 1 && actions[0] === 'lambda:PassNetworkConnector') {
-    return 'the ":*" form of each connector ARN covers that connector\'s numbered versions (a launch may name one); ' +
-      'only the egress and ingress connectors this orchestrator passes are listed.';
+    return 'lambda:PassNetworkConnector: the ":*" form of each connector ARN covers that connector\'s numbered versions ' +
+      '(RunMicrovm may name one); only the egress and ingress connectors this orchestrator passes are listed.';
   }
   return undefined;
 }
@@ -637,7 +637,7 @@ function wildcardReason(actions: string[]): string | undefined {
  * Acknowledges the AwsSolutions-IAM5 findings a MicroVM launcher cannot avoid, one resource at a time and as they
  * appear in the function's policy, so any other wildcard still surfaces.
  */
-function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
+function acknowledgeInherentWildcards(fn: lambda.IFunction, keyUses: string): void {
   const policy = fn.role?.node.tryFindChild('DefaultPolicy');
   if (!(policy instanceof iam.Policy)) return;
   // toJSON renders without freezing the statements, so later grants still work.
@@ -650,7 +650,7 @@ function acknowledgeInherentWildcards(fn: lambda.IFunction): void {
     for (const action of actions.filter((a) => a.startsWith('kms:') && a.includes('*'))) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `${action} is the action family CDK's KMS grants use (the sessions table, the sweeper's failure queue); the statement is scoped to the orchestrator's one key.`,
+        reason: `${action} is the action family CDK's KMS grants use (for ${keyUses}); the statement is scoped to the orchestrator's one key.`,
       });
     }
     const reason = wildcardReason(actions);
