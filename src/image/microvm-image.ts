@@ -90,7 +90,7 @@ export interface MicrovmImageProps {
    * A customer-managed KMS key for the image (CloudFormation's `KmsKeyIdentifier`) and its build log group.
    *
    * CloudFormation documents the key as encrypting the image *configuration* at rest; whether the service also
-   * encrypts the snapshots with it is not documented. The build role gets `kms:Decrypt` on it. For a key of this
+   * uses it for the snapshots is not documented. The build role gets `kms:Decrypt` on it. For a key of this
    * app, the key policy also lets Lambda use it on behalf of this account's callers (`kms:ViaService` for Lambda in
    * the stack's Region) or as the Lambda service principal for this account (which of the two the service uses is
    * not documented), and lets CloudWatch Logs use it for this account's log groups. An imported key's policy must
