@@ -1,5 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { IMAGE_ARN_PATTERN } from '../shared/contract';
 import { invalidProp } from '../shared/validation';
 
 /**
@@ -66,7 +67,7 @@ export class BaseImage {
    * @param version the base image version, a bare integer such as `"1"`
    */
   public static fromArn(baseImageArn: string, version: string): BaseImage {
-    if (!Token.isUnresolved(baseImageArn) && !/^arn:[a-z-]+:lambda:[a-z0-9-]*:[a-z0-9]*:microvm-image:[A-Za-z0-9_.-]+$/.test(baseImageArn)) {
+    if (!Token.isUnresolved(baseImageArn) && !IMAGE_ARN_PATTERN.test(baseImageArn)) {
       throw invalidProp('baseImage.baseImageArn', baseImageArn, 'be a MicroVM image ARN (arn:<partition>:lambda:<region>:aws:microvm-image:<name>)',
         'Use BaseImage.al2023() for the managed Amazon Linux 2023 base.');
     }

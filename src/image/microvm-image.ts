@@ -10,6 +10,7 @@ import { LifecycleHooks } from './lifecycle-hooks';
 import { IMicrovmImage, MicrovmImageBase } from './microvm-image-base';
 import { MicrovmMemory } from './microvm-memory';
 import { OsCapability } from './os-capability';
+import { parseImageArn } from '../shared/contract';
 import { flattenReference } from '../shared/nag-ids';
 import { findTokenSecrets, renderEnvironment, validateEnvironment } from './private/render-environment';
 import { renderHooks, validateHooks } from './private/render-hooks';
@@ -20,7 +21,6 @@ import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp } from '../shared/validation';
 
 const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-const IMAGE_ARN_PATTERN = /^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:microvm-image:([a-zA-Z0-9_-]{1,64})$/;
 
 /**
  * Properties of a {@link MicrovmImage}. Only `code` is required; every other property has a safe default.
@@ -186,7 +186,9 @@ export class MicrovmImage extends MicrovmImageBase {
    */
   public static fromImageAttributes(scope: Construct, id: string, attrs: MicrovmImageAttributes): IMicrovmImage {
     const arn = attrs.imageArn;
-    if (!Token.isUnresolved(arn) && !IMAGE_ARN_PATTERN.test(arn)) {
+    const parsed = Token.isUnresolved(arn) ? undefined : parseImageArn(arn);
+    // an account's image: the AWS-provided base images (account `aws`) are built on, not launched.
+    if (!Token.isUnresolved(arn) && (!parsed || parsed.account === 'aws')) {
       const slash = /:microvm-image\//.test(arn);
       throw invalidProp('imageArn', arn, 'be a MicroVM image ARN, arn:<partition>:lambda:<region>:<account>:microvm-image:<name>',
         slash ? 'Use the colon form (":microvm-image:<name>"); the service rejects the slash form.' : 'Copy the ARN from `aws lambda-microvms list-microvm-images`.');
@@ -195,7 +197,7 @@ export class MicrovmImage extends MicrovmImageBase {
     if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw invalidProp('hooksPort', port, 'be a port from 1 to 65535', 'Give the port the image\'s hooks listen on, or leave it out.');
     }
-    const imageName = Token.isUnresolved(arn) ? Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName! : IMAGE_ARN_PATTERN.exec(arn)![1];
+    const imageName = Token.isUnresolved(arn) ? Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName! : parsed!.name;
     class Import extends MicrovmImageBase {
       public readonly imageArn = arn;
       public readonly imageName = imageName;

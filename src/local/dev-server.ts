@@ -10,8 +10,9 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { startDynalite, type LocalDynamo } from './dynalite';
 import { MicrovmEmulator } from './emulator';
 import { readBody } from './http-body';
+import { createSessionsTable } from './sessions-table';
 import type { EmulatorOptions } from './types';
-import { ENV } from '../orchestrator/constants';
+import { ENV } from '../shared/contract';
 
 /** Credential scope of a SigV4 header: the access key id and the signing name. */
 const SIGV4 = /^AWS4-HMAC-SHA256\s+Credential=([A-Za-z0-9]{1,128})\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request\s*,/;
@@ -60,7 +61,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const credentials = { accessKeyId: 'AKIDLOCALDEVSERVER00', secretAccessKey: 'local-dev-server-secret' };
 
   const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-  const { createSessionsTable } = require('../orchestrator/runtime/session-table') as typeof import('../orchestrator/runtime/session-table');
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: emulator.region, credentials });
   try {
     await createSessionsTable(dynamoClient, tableName);

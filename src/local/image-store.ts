@@ -1,6 +1,7 @@
 import { conflict, notFound, quotaExceeded, validation } from './errors';
 import type { RegisterImageOptions } from './types';
 import { canonicalJson } from './wire';
+import { IMAGE_ARN_PATTERN, parseImageArn } from '../shared/contract';
 
 /** The default baseline memory of an image (2 GB, 1 vCPU). */
 export const DEFAULT_IMAGE_MEMORY_MIB = 2048;
@@ -46,7 +47,6 @@ export interface ManagedVersion {
   readonly createdAt: number;
 }
 
-const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}|aws):microvm-image:([a-zA-Z0-9_-]{1,64})$/;
 const IMAGE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Images of the emulated account, plus the managed base image. */
@@ -181,8 +181,8 @@ export class ImageStore {
 
   /** Resolves an image ARN (or, where the API allows it, a name) to its record. */
   public resolve(identifier: string): ImageRecord {
-    const match = IMAGE_ARN.exec(identifier);
-    const name = match ? match[3] : identifier;
+    const match = parseImageArn(identifier);
+    const name = match ? match.name : identifier;
     const image = this.images.get(name);
     if (!image || (match && image.arn !== identifier)) throw notFound('MicrovmImage', identifier);
     return image;
@@ -250,7 +250,7 @@ export class ImageStore {
 
 /** Checks an identifier is an image ARN, as RunMicrovm requires. */
 export function requireImageArn(identifier: string, field: string): void {
-  if (!IMAGE_ARN.test(identifier)) {
+  if (!IMAGE_ARN_PATTERN.test(identifier)) {
     throw validation(`${field} must be an image ARN (arn:aws:lambda:<region>:<account>:microvm-image:<name>), got ${identifier}.`);
   }
 }

@@ -5,3 +5,4 @@ export * from './dynalite';
 export * from './types';
 export { DEFAULT_RATE_LIMITS } from './faults';
 export { AUTH_TOKEN_KEY } from './microvm-api';
+export { createSessionsTable } from './sessions-table';

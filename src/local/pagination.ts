@@ -1,7 +1,8 @@
 import { validation } from './errors';
+import { LIMITS } from '../shared/contract';
 
 /** The service's page size bounds for the list operations. */
-export const MAX_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = LIMITS.LIST_PAGE_SIZE;
 
 /** One page of a list, in the SDK's `{ items, nextToken }` shape. */
 export interface Page<T> {

@@ -1,11 +1,12 @@
 import { validation } from './errors';
 import { requireImageArn } from './image-store';
 import type { IdlePolicy, PortSpecification } from './types';
+import { LIMITS } from '../shared/contract';
 
 /** The service's cap on a VM's lifetime (running plus suspended), also the default. */
-export const MAX_DURATION_SECONDS = 28_800;
+export const MAX_DURATION_SECONDS = LIMITS.MAX_DURATION_SECONDS;
 /** `runHookPayload` budget (the API constraint; the prose says 16 KB, unconfirmed). */
-export const MAX_RUN_HOOK_PAYLOAD = 4096;
+const MAX_RUN_HOOK_PAYLOAD = LIMITS.RUN_HOOK_PAYLOAD_BYTES;
 
 const MANAGED_INGRESS = new Set(['ALL_INGRESS', 'HTTP_INGRESS', 'NO_INGRESS', 'SHELL_INGRESS']);
 const MANAGED_EGRESS = new Set(['INTERNET_EGRESS']);
@@ -57,7 +58,7 @@ export function validateIdlePolicy(policy: unknown): void {
       throw validation(`idlePolicy.${field} is required when idlePolicy is set.`);
     }
   }
-  integerInRange(policy.maxIdleDurationSeconds, 'idlePolicy.maxIdleDurationSeconds', 60, MAX_DURATION_SECONDS);
+  integerInRange(policy.maxIdleDurationSeconds, 'idlePolicy.maxIdleDurationSeconds', LIMITS.MIN_IDLE_SECONDS, MAX_DURATION_SECONDS);
   integerInRange(policy.suspendedDurationSeconds, 'idlePolicy.suspendedDurationSeconds', 0, Number.MAX_SAFE_INTEGER);
   if (typeof policy.autoResumeEnabled !== 'boolean') throw validation('idlePolicy.autoResumeEnabled must be a boolean.');
 }

@@ -1,8 +1,10 @@
+import type { IdlePolicyWire, VmState } from '../shared/contract';
+
 // types of the local emulator. this folder is not part of the jsii API (it is not exported from src/index.ts),
 // so plain TypeScript unions and functions are fine here.
 
 /** The MicroVM states, as the service reports them. */
-export type MicrovmState = 'PENDING' | 'RUNNING' | 'SUSPENDING' | 'SUSPENDED' | 'TERMINATING' | 'TERMINATED';
+export type MicrovmState = VmState;
 
 /** Every operation the emulator answers, named as in the SDK (`RunMicrovmCommand` -> `RunMicrovm`). */
 export type OperationName =
@@ -135,11 +137,7 @@ export interface IssuedToken {
 }
 
 /** The idle policy of a VM (SDK shape). */
-export interface IdlePolicy {
-  readonly maxIdleDurationSeconds: number;
-  readonly suspendedDurationSeconds: number;
-  readonly autoResumeEnabled: boolean;
-}
+export type IdlePolicy = IdlePolicyWire;
 
 /** One recorded state change of a VM. */
 export interface StateChange {

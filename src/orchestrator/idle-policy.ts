@@ -1,9 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import { IdlePolicyWire, LIMITS } from '../shared/contract';
 import { invalidProp } from '../shared/validation';
-
-/** the service's idle threshold floor and the 8 h lifetime cap, in seconds. */
-const MIN_IDLE_SECONDS = 60;
-const MAX_IDLE_SECONDS = 8 * 60 * 60;
 
 /**
  * Options for {@link IdlePolicy.suspendAfter}.
@@ -27,18 +24,6 @@ export interface SuspendAfterOptions {
 }
 
 /**
- * The idle policy as `RunMicrovm` takes it: the service requires all three fields together.
- */
-export interface IdlePolicyConfig {
-  /** seconds without inbound traffic before the MicroVM is suspended. */
-  readonly maxIdleDurationSeconds: number;
-  /** seconds a suspended MicroVM is kept before it is terminated. */
-  readonly suspendedDurationSeconds: number;
-  /** whether inbound traffic resumes a suspended MicroVM. */
-  readonly autoResumeEnabled: boolean;
-}
-
-/**
  * When the service suspends an idle MicroVM and terminates a suspended one.
  *
  * Idle means no **inbound** traffic through the MicroVM's endpoint: outbound activity does not count, so
@@ -55,7 +40,7 @@ export class IdlePolicy {
     const terminateAfter = options.terminateAfter ?? Duration.hours(1);
     if (!idle.isUnresolved()) {
       const seconds = wholeSeconds('idlePolicy.suspendAfter', idle);
-      if (seconds < MIN_IDLE_SECONDS || seconds > MAX_IDLE_SECONDS) {
+      if (seconds < LIMITS.MIN_IDLE_SECONDS || seconds > LIMITS.MAX_DURATION_SECONDS) {
         throw invalidProp('idlePolicy.suspendAfter', idle.toHumanString(), 'be between 60 seconds and 8 hours',
           'The service suspends after at least 60 s of idleness and no MicroVM lives longer than 8 h.');
       }
@@ -78,12 +63,14 @@ export class IdlePolicy {
     return new IdlePolicy(undefined);
   }
 
-  private constructor(private readonly config: IdlePolicyConfig | undefined) {}
+  private constructor(private readonly config: IdlePolicyWire | undefined) {}
 
   /**
    * The fields sent to `RunMicrovm`, or `undefined` for `IdlePolicy.none()` (the block is then omitted).
+   *
+   * @internal
    */
-  public render(): IdlePolicyConfig | undefined {
+  public _render(): IdlePolicyWire | undefined {
     return this.config;
   }
 }

@@ -5,7 +5,6 @@ import {
   aws_sns as sns, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
 import { defaultEgress } from './default-egress';
 import { IdlePolicy } from './idle-policy';
 import { OrchestratorDashboard } from './orchestrator-dashboard';
@@ -15,6 +14,7 @@ import { SessionOwner } from './session-owner';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress, EgressConfig } from '../network/egress';
 import { Ingress } from '../network/ingress';
+import { DEFAULT_METRICS_NAMESPACE, ENV, LIMITS, METRIC, TABLE, VM_STATE_DIMENSION } from '../shared/contract';
 import { allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
 import { flattenReference } from '../shared/nag-ids';
@@ -285,15 +285,15 @@ export class MicrovmOrchestrator extends Construct {
 
     const tableKey = key && !Token.isUnresolved(stack.region) ? key : undefined;
     this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sessionId', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.SORT_KEY, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // a TableV2 renders its key per Region, so a stack without one keeps the table on DynamoDB's own key.
       encryption: tableKey
         ? dynamodb.TableEncryptionV2.customerManagedKey(tableKey)
         : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: TABLE.TTL_ATTRIBUTE,
       removalPolicy: config.removalPolicy,
       deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
     });
@@ -309,7 +309,7 @@ export class MicrovmOrchestrator extends Construct {
     });
     this.runtimeLogGroup?.grantWrite(this.executionRole);
 
-    const idlePolicy = (props.idlePolicy ?? IdlePolicy.suspendAfter(Duration.minutes(15))).render();
+    const idlePolicy = (props.idlePolicy ?? IdlePolicy.suspendAfter(Duration.minutes(15)))._render();
     const imageVersion = props.imageVersion ?? this.latestActiveVersionOf(image);
     const common: Record<string, string> = {
       [ENV.TABLE_NAME]: this.table.tableName,
@@ -459,12 +459,12 @@ export class MicrovmOrchestrator extends Construct {
 
   /** sessions whose MicroVM was launched (new sessions and relaunches). @default - sum over 5 minutes */
   public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SessionsCreated', props);
+    return this.metric(METRIC.SESSIONS_CREATED, props);
   }
 
   /** sessions resumed from SUSPENDED. @default - sum over 5 minutes */
   public metricSessionsResumed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SessionsResumed', props);
+    return this.metric(METRIC.SESSIONS_RESUMED, props);
   }
 
   /**
@@ -474,7 +474,7 @@ export class MicrovmOrchestrator extends Construct {
    * @default - sum over 5 minutes
    */
   public metricSessionsEnded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SessionsEnded', props);
+    return this.metric(METRIC.SESSIONS_ENDED, props);
   }
 
   /**
@@ -484,22 +484,22 @@ export class MicrovmOrchestrator extends Construct {
    * @default - p99 over 5 minutes
    */
   public metricLaunchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('LaunchLatency', { statistic: 'p99', ...props });
+    return this.metric(METRIC.LAUNCH_LATENCY, { statistic: 'p99', ...props });
   }
 
   /** tokens minted. @default - sum over 5 minutes */
   public metricTokensMinted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('TokensMinted', props);
+    return this.metric(METRIC.TOKENS_MINTED, props);
   }
 
   /** launches refused because the account's MicroVM memory quota is reached (429). @default - sum over 5 minutes */
   public metricQuotaRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('QuotaRejections', props);
+    return this.metric(METRIC.QUOTA_REJECTIONS, props);
   }
 
   /** launches refused by `maxSessions` or `maxSessionsPerOwner` (429). @default - sum over 5 minutes */
   public metricAdmissionRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('AdmissionRejections', props);
+    return this.metric(METRIC.ADMISSION_REJECTIONS, props);
   }
 
   /**
@@ -509,7 +509,7 @@ export class MicrovmOrchestrator extends Construct {
    * @default - sum over 5 minutes
    */
   public metricUpstreamErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('UpstreamErrors', props);
+    return this.metric(METRIC.UPSTREAM_ERRORS, props);
   }
 
   /**
@@ -519,7 +519,7 @@ export class MicrovmOrchestrator extends Construct {
    * @default - sum over 5 minutes
    */
   public metricLaunchFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('LaunchFailures', props);
+    return this.metric(METRIC.LAUNCH_FAILURES, props);
   }
 
   /**
@@ -528,12 +528,16 @@ export class MicrovmOrchestrator extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricVmsSeen(state: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.metric('VmsSeen', { statistic: cloudwatch.Stats.MAXIMUM, ...props, dimensionsMap: { state, ...props.dimensionsMap } });
+    return this.metric(METRIC.VMS_SEEN, {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      ...props,
+      dimensionsMap: { [VM_STATE_DIMENSION]: state, ...props.dimensionsMap },
+    });
   }
 
   /** MicroVMs no session owns, found past their grace period (one is counted on each sweep that sees it). @default - sum over 5 minutes */
   public metricOrphansFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('OrphansFound', props);
+    return this.metric(METRIC.ORPHANS_FOUND, props);
   }
 
   /**
@@ -543,12 +547,12 @@ export class MicrovmOrchestrator extends Construct {
    * @default - sum over 5 minutes
    */
   public metricProtectedByLaunch(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ProtectedByLaunch', props);
+    return this.metric(METRIC.PROTECTED_BY_LAUNCH, props);
   }
 
   /** orphaned MicroVMs the sweeper terminated. @default - sum over 5 minutes */
   public metricOrphansTerminated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('OrphansTerminated', props);
+    return this.metric(METRIC.ORPHANS_TERMINATED, props);
   }
 
   /**
@@ -558,17 +562,17 @@ export class MicrovmOrchestrator extends Construct {
    * @default - sum over 5 minutes
    */
   public metricRowsRepaired(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('RowsRepaired', props);
+    return this.metric(METRIC.ROWS_REPAIRED, props);
   }
 
   /** how long one sweep took, in milliseconds. @default - maximum over 5 minutes */
   public metricSweepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SweepDuration', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+    return this.metric(METRIC.SWEEP_DURATION, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** errors the sweeper hit (a sweep may still finish with errors). @default - sum over 5 minutes */
   public metricSweepErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SweepErrors', props);
+    return this.metric(METRIC.SWEEP_ERRORS, props);
   }
 
   /** the image's latest ACTIVE version at deploy time, or '' (latest at launch) for an import that does not know it. */
@@ -714,7 +718,7 @@ function validateProps(scope: Construct, props: MicrovmOrchestratorProps): Resol
   const tokenTtl = props.tokenTtl ?? Duration.minutes(5);
   if (!tokenTtl.isUnresolved()) {
     const ms = tokenTtl.toMilliseconds({ integral: false });
-    if (ms % 60_000 !== 0 || ms < 60_000 || ms > 3_600_000) {
+    if (ms % 60_000 !== 0 || ms < LIMITS.MIN_TOKEN_TTL_SECONDS * 1000 || ms > LIMITS.MAX_TOKEN_TTL_SECONDS * 1000) {
       throw invalidProp('tokenTtl', tokenTtl.toHumanString(), 'be whole minutes from 1 to 60',
         'The service mints tokens for 1 to 60 minutes; AWS recommends 15 minutes or less, refreshed before expiry.');
     }
@@ -723,7 +727,7 @@ function validateProps(scope: Construct, props: MicrovmOrchestratorProps): Resol
   const maxDuration = props.maxSessionDuration ?? Duration.hours(1);
   if (!maxDuration.isUnresolved()) {
     const ms = maxDuration.toMilliseconds({ integral: false });
-    if (ms % 1000 !== 0 || ms < 1000 || ms > 8 * 3_600_000) {
+    if (ms % 1000 !== 0 || ms < 1000 || ms > LIMITS.MAX_DURATION_SECONDS * 1000) {
       throw invalidProp('maxSessionDuration', maxDuration.toHumanString(), 'be whole seconds from 1 second to 8 hours',
         'The service ends every MicroVM after at most 8 hours, running and suspended time together.');
     }
@@ -753,7 +757,7 @@ function validateProps(scope: Construct, props: MicrovmOrchestratorProps): Resol
   const orphanGrace = props.orphanGracePeriod ?? Duration.minutes(10);
   if (!orphanGrace.isUnresolved()) {
     const ms = orphanGrace.toMilliseconds({ integral: false });
-    if (ms % 1000 !== 0 || ms < 60_000 || ms > 8 * 3_600_000) {
+    if (ms % 1000 !== 0 || ms < 60_000 || ms > LIMITS.MAX_DURATION_SECONDS * 1000) {
       throw invalidProp('orphanGracePeriod', orphanGrace.toHumanString(), 'be whole seconds from 1 minute to 8 hours',
         'A shorter grace period could terminate a MicroVM whose launch is still being recorded.');
     }

@@ -1,8 +1,6 @@
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import type { MicrovmOrchestrator } from './microvm-orchestrator';
-
-/** the sweeper states worth a line on the dashboard (TERMINATED VMs stay listed for about a day). */
-const VM_STATES = ['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED', 'TERMINATING', 'TERMINATED'];
+import { VM_STATES } from '../shared/contract';
 
 /** what {@link OrchestratorDashboard} needs from the orchestrator. */
 export interface OrchestratorDashboardOptions {

@@ -4,9 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
 import { ApiError } from './runtime/api-error';
-import { ConfigError, OrchestratorConfig, parseConfig } from './runtime/config';
+import { ConfigError, OrchestratorConfig, parseConfig, telemetryNames } from './runtime/config';
 import { errorResponse } from './runtime/http';
 import { SessionApi } from './runtime/session-api';
 
@@ -14,20 +13,23 @@ import { SessionApi } from './runtime/session-api';
 const microvms = new LambdaMicrovmsClient({});
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-const logger = new Logger({ serviceName: process.env[ENV.SERVICE_NAME] ?? 'microvm-orchestrator' });
-const metrics = new Metrics({
-  namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
-  serviceName: process.env[ENV.SERVICE_NAME] ?? 'microvm-orchestrator',
-});
-
-let api: SessionApi | undefined;
+// the config's names when it parses; otherwise the same defaults, so the misconfiguration is still logged.
+let config: OrchestratorConfig | undefined;
 let configError: string | undefined;
 try {
-  const config: OrchestratorConfig = parseConfig(process.env);
-  api = new SessionApi({ microvms, documentClient, config, logger, metrics });
+  config = parseConfig(process.env);
 } catch (err) {
   // fail fast but answer: every request gets a 503 and the log says exactly what to fix.
   configError = err instanceof ConfigError ? err.message : 'could not read the orchestrator configuration';
+}
+const { serviceName, metricsNamespace } = config ?? telemetryNames(process.env);
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
+
+let api: SessionApi | undefined;
+if (config) {
+  api = new SessionApi({ microvms, documentClient, config, logger, metrics });
+} else {
   logger.error('orchestrator misconfigured', { reason: configError });
 }
 

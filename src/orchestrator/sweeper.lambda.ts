@@ -4,8 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './constants';
-import { ConfigError } from './runtime/config';
+import { SWEEPER_METRICS } from '../shared/contract';
+import { ConfigError, telemetryNames } from './runtime/config';
 import { SweepReport, Sweeper, SweeperConfig } from './runtime/sweeper';
 import { DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig } from './runtime/sweeper-config';
 
@@ -13,9 +13,9 @@ import { DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig } from './runti
 const microvms = new LambdaMicrovmsClient({});
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-const serviceName = process.env[ENV.SERVICE_NAME] || 'microvm-orchestrator';
+const { serviceName, metricsNamespace } = telemetryNames(process.env);
 const logger = new Logger({ serviceName });
-const metrics = new Metrics({ namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, serviceName });
+const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
 let config: Omit<SweeperConfig, 'budget'> | undefined;
 let configError: string | undefined;
@@ -30,7 +30,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
   if (context) logger.addContext(context);
   if (!config) {
     logger.error('sweeper misconfigured', { reason: configError });
-    metrics.addMetric('SweepErrors', MetricUnit.Count, 1);
+    metrics.addMetric(SWEEPER_METRICS.SWEEP_ERRORS, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     // fail the invocation too, so the function's Errors metric shows it.
     throw new Error(`sweeper misconfigured: ${configError}`);

@@ -1,3 +1,5 @@
+import type { IdlePolicyWire } from './contract';
+
 /**
  * CloudFormation `Metadata` key under which `MicrovmOrchestrator` records the run configuration of the
  * MicroVMs it launches, on its orchestrator function. `MicrovmChecks` and auditors read it from the template.
@@ -28,11 +30,7 @@ export interface RunConfigurationMetadata {
   /** Whether tokens may cover every port (always false for this library's orchestrator). */
   readonly allPortsTokens: boolean;
   /** The idle policy sent to RunMicrovm, absent for `IdlePolicy.none()`. */
-  readonly idlePolicy?: {
-    readonly maxIdleDurationSeconds: number;
-    readonly suspendedDurationSeconds: number;
-    readonly autoResumeEnabled: boolean;
-  };
+  readonly idlePolicy?: IdlePolicyWire;
   /** maximumDurationInSeconds sent to RunMicrovm. */
   readonly maximumDurationSeconds?: number;
   /** ARN of the VM execution role, if any. */

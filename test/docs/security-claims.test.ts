@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { App, Stack, aws_ec2 as ec2, aws_lambda as lambda, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EndpointPolicy, ImageCode, MicrovmImage, MicrovmNetwork, MicrovmOrchestrator } from '../../src';
-import { ENV } from '../../src/orchestrator/constants';
+import { ENV } from '../../src/shared/contract';
 import { ruleFindings } from '../nag/fixtures';
 import { Fixture, getSession, newSweeper, putSession, runVm, seedVms, startFixture, stateOf } from '../orchestrator/runtime/sweeper-fixture';
 

@@ -4,6 +4,7 @@ import { App, Stack, Validations, aws_iam as iam, aws_lambda as lambda, aws_s3 a
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImageCode, MicrovmImage, MicrovmOrchestrator } from '../../src';
 import { flattenReference } from '../../src/shared/nag-ids';
+import { moduleGraph } from '../support/module-graph';
 
 /**
  * Every AwsSolutions-IAM5 acknowledgement the orchestrator writes must be true of the statements it covers:
@@ -22,20 +23,10 @@ const HANDLERS: Record<string, string> = {
 
 /** every `new XCommand(` in the modules `entry` imports from this repository, transitively. */
 function commandsOf(entry: string): Set<string> {
-  const seen = new Set<string>();
   const commands = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const source = fs.readFileSync(file, 'utf8');
+  for (const source of moduleGraph(entry).values()) {
     for (const m of source.matchAll(/new (\w+)Command\(/g)) commands.add(m[1]);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
-      const base = path.resolve(path.dirname(file), m[1]);
-      const next = [`${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f));
-      if (next) visit(next);
-    }
-  };
-  visit(entry);
+  }
   return commands;
 }
 

@@ -2,7 +2,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { body, CREDENTIALS, event, Rig, startRig } from './runtime/harness';
-import { ENV } from '../../src/orchestrator/constants';
+import { ENV } from '../../src/shared/contract';
 
 // what Lambda runs is the esbuild bundle in assets/, not the TypeScript under src/: a bundling option (module-first
 // main fields, minify, no externals) that broke a dependency would pass every source-level test. These load the

@@ -4,7 +4,7 @@ import { IdlePolicy } from '../../src/orchestrator';
 describe('IdlePolicy.suspendAfter', () => {
   test('renders all three service fields with the defaults', () => {
     // WHEN
-    const config = IdlePolicy.suspendAfter(Duration.minutes(15)).render();
+    const config = IdlePolicy.suspendAfter(Duration.minutes(15))._render();
 
     // THEN
     expect(config).toEqual({ maxIdleDurationSeconds: 900, suspendedDurationSeconds: 3600, autoResumeEnabled: true });
@@ -12,14 +12,14 @@ describe('IdlePolicy.suspendAfter', () => {
 
   test('renders the given terminateAfter and autoResume', () => {
     // WHEN
-    const config = IdlePolicy.suspendAfter(Duration.seconds(60), { terminateAfter: Duration.seconds(0), autoResume: false }).render();
+    const config = IdlePolicy.suspendAfter(Duration.seconds(60), { terminateAfter: Duration.seconds(0), autoResume: false })._render();
 
     // THEN
     expect(config).toEqual({ maxIdleDurationSeconds: 60, suspendedDurationSeconds: 0, autoResumeEnabled: false });
   });
 
   test('accepts the 8 hour upper bound', () => {
-    expect(IdlePolicy.suspendAfter(Duration.hours(8)).render()?.maxIdleDurationSeconds).toBe(28_800);
+    expect(IdlePolicy.suspendAfter(Duration.hours(8))._render()?.maxIdleDurationSeconds).toBe(28_800);
   });
 
   test('fails if idle is under 60 seconds', () => {
@@ -47,7 +47,7 @@ describe('IdlePolicy.suspendAfter', () => {
     const terminate = Duration.seconds(Token.asNumber({ Ref: 'Terminate' }));
 
     // WHEN
-    const config = IdlePolicy.suspendAfter(idle, { terminateAfter: terminate }).render();
+    const config = IdlePolicy.suspendAfter(idle, { terminateAfter: terminate })._render();
 
     // THEN
     expect(Token.isUnresolved(config?.maxIdleDurationSeconds)).toBe(true);
@@ -57,6 +57,6 @@ describe('IdlePolicy.suspendAfter', () => {
 
 describe('IdlePolicy.none', () => {
   test('renders nothing, so the block is omitted', () => {
-    expect(IdlePolicy.none().render()).toBeUndefined();
+    expect(IdlePolicy.none()._render()).toBeUndefined();
   });
 });

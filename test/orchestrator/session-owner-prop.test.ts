@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lib from '../../src';
 import { ImageCode, MicrovmImage } from '../../src/image';
 import { MicrovmOrchestrator, SessionOwner } from '../../src/orchestrator';
-import { ENV } from '../../src/orchestrator/constants';
 import { OWNER_KEYS } from '../../src/orchestrator/runtime/owner';
+import { ENV } from '../../src/shared/contract';
 
 function ownerKeyOf(sessionOwner?: SessionOwner): unknown {
   const stack = new Stack(new App(), 'Stack');

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as fc from 'fast-check';
 import { ALICE, BOB, event, liveVms, rows, startWorld, World } from './support';
-import { ENV } from '../../src/orchestrator/constants';
+import { ENV } from '../../src/shared/contract';
 
 // fixed seeds and bounded runs: the same inputs every CI run.
 const SEED = 4242;

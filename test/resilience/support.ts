@@ -3,10 +3,10 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { EmulatorOptions, VmSnapshot } from '../../src/local';
-import { ENV } from '../../src/orchestrator/constants';
 import type { SessionApi } from '../../src/orchestrator/runtime/session-api';
 import { clientTokenFor, countsForAdmission, SessionStore, sha256Hex } from '../../src/orchestrator/runtime/session-table';
 import type { Sweeper, SweepReport } from '../../src/orchestrator/runtime/sweeper';
+import { ENV } from '../../src/shared/contract';
 import { ALICE, BOB, event, EventOptions, Rig, startRig } from '../orchestrator/runtime/harness';
 import { fixtureOf, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
 

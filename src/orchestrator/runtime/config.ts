@@ -1,12 +1,6 @@
-import { DEFAULT_METRICS_NAMESPACE, ENV } from '../constants';
 import { OWNER_KEYS, OwnerKey } from './owner';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, ENV, IMAGE_ARN_PATTERN, IdlePolicyWire, LIMITS } from '../../shared/contract';
 
-/** The service's idle policy fields, always sent together (the service rejects a partial block). */
-export interface RuntimeIdlePolicy {
-  readonly maxIdleDurationSeconds: number;
-  readonly suspendedDurationSeconds: number;
-  readonly autoResumeEnabled: boolean;
-}
 
 /** Everything the session API needs from its environment, validated once at cold start. */
 export interface OrchestratorConfig {
@@ -25,7 +19,7 @@ export interface OrchestratorConfig {
   /** Default and maximum token lifetime. */
   readonly tokenTtlSeconds: number;
   /** Undefined disables idle suspension (outbound-only workers). */
-  readonly idlePolicy?: RuntimeIdlePolicy;
+  readonly idlePolicy?: IdlePolicyWire;
   readonly maxDurationSeconds: number;
   readonly maxSessions?: number;
   readonly maxSessionsPerOwner?: number;
@@ -50,12 +44,6 @@ export const CONFIG_DEFAULTS = {
   maxDurationSeconds: 3600,
 } as const;
 
-/** The service caps auth tokens at 60 minutes. */
-export const SERVICE_MAX_TOKEN_TTL_SECONDS = 3600;
-/** The service caps maximumDurationInSeconds at 8 hours (not adjustable). */
-export const SERVICE_MAX_DURATION_SECONDS = 28_800;
-
-const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:microvm-image:[^\s:/]+$/;
 const CONNECTOR_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]*:(\d{12}|aws):network-connector:[^\s]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$/;
 
@@ -68,7 +56,7 @@ type Env = Record<string, string | undefined>;
 export function parseConfig(env: Env = process.env): OrchestratorConfig {
   const tableName = required(env, ENV.TABLE_NAME);
   const imageArn = required(env, ENV.IMAGE_ARN);
-  if (!IMAGE_ARN.test(imageArn)) {
+  if (!IMAGE_ARN_PATTERN.test(imageArn)) {
     fail(ENV.IMAGE_ARN, imageArn, 'be a colon-form MicroVM image ARN (arn:aws:lambda:<region>:<account>:microvm-image:<name>)');
   }
   const imageVersion = optional(env, ENV.IMAGE_VERSION);
@@ -87,9 +75,9 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
   if (hooksPort !== undefined && appPorts.includes(hooksPort)) {
     fail(ENV.APP_PORTS, JSON.stringify(appPorts), `not include the hooks port ${hooksPort} (tokens must never reach the lifecycle hooks)`);
   }
-  const tokenTtlSeconds = optionalInt(env, ENV.TOKEN_TTL_SECONDS, 60, SERVICE_MAX_TOKEN_TTL_SECONDS)
+  const tokenTtlSeconds = optionalInt(env, ENV.TOKEN_TTL_SECONDS, LIMITS.MIN_TOKEN_TTL_SECONDS, LIMITS.MAX_TOKEN_TTL_SECONDS)
     ?? CONFIG_DEFAULTS.tokenTtlSeconds;
-  const maxDurationSeconds = optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, SERVICE_MAX_DURATION_SECONDS)
+  const maxDurationSeconds = optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS)
     ?? CONFIG_DEFAULTS.maxDurationSeconds;
   return {
     tableName,
@@ -107,8 +95,18 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
     maxSessions: optionalInt(env, ENV.MAX_SESSIONS, 1, Number.MAX_SAFE_INTEGER),
     maxSessionsPerOwner: optionalInt(env, ENV.MAX_SESSIONS_PER_OWNER, 1, Number.MAX_SAFE_INTEGER),
     ownerKey: ownerKey(env),
+    ...telemetryNames(env),
+  };
+}
+
+/**
+ * The metrics namespace and service name: the handler's Logger and Metrics use them even when the rest of the
+ * environment is invalid, so a misconfiguration is logged under the right service. Empty means the default.
+ */
+export function telemetryNames(env: Env = process.env): Pick<OrchestratorConfig, 'metricsNamespace' | 'serviceName'> {
+  return {
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
-    serviceName: optional(env, ENV.SERVICE_NAME) ?? 'microvm-orchestrator',
+    serviceName: optional(env, ENV.SERVICE_NAME) ?? DEFAULT_SERVICE_NAME,
   };
 }
 
@@ -176,19 +174,20 @@ function portList(env: Env, name: string): number[] {
   return value as number[];
 }
 
-function idlePolicy(env: Env): RuntimeIdlePolicy | undefined {
+function idlePolicy(env: Env): IdlePolicyWire | undefined {
   const value = jsonValue(env, ENV.IDLE_POLICY);
   if (value === undefined) return undefined;
   const shown = JSON.stringify(value);
-  const rule = 'be empty (no idle policy) or a JSON object {maxIdleDurationSeconds (60-28800), suspendedDurationSeconds (>= 0), autoResumeEnabled (boolean)}';
+  const rule = 'be empty (no idle policy) or a JSON object {maxIdleDurationSeconds '
+    + `(${LIMITS.MIN_IDLE_SECONDS}-${LIMITS.MAX_DURATION_SECONDS}), suspendedDurationSeconds (>= 0), autoResumeEnabled (boolean)}`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(ENV.IDLE_POLICY, shown, rule);
   const v = value as Record<string, unknown>;
   const keys = Object.keys(v).sort().join(',');
   const idle = v.maxIdleDurationSeconds;
   const suspended = v.suspendedDurationSeconds;
   if (keys !== 'autoResumeEnabled,maxIdleDurationSeconds,suspendedDurationSeconds'
-    || !Number.isInteger(idle) || (idle as number) < 60 || (idle as number) > SERVICE_MAX_DURATION_SECONDS
-    || !Number.isInteger(suspended) || (suspended as number) < 0 || (suspended as number) > SERVICE_MAX_DURATION_SECONDS
+    || !Number.isInteger(idle) || (idle as number) < LIMITS.MIN_IDLE_SECONDS || (idle as number) > LIMITS.MAX_DURATION_SECONDS
+    || !Number.isInteger(suspended) || (suspended as number) < 0 || (suspended as number) > LIMITS.MAX_DURATION_SECONDS
     || typeof v.autoResumeEnabled !== 'boolean') {
     fail(ENV.IDLE_POLICY, shown, rule);
   }

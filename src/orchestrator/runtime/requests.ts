@@ -1,8 +1,9 @@
 import { ApiError } from './api-error';
 import type { OrchestratorConfig } from './config';
+import { LIMITS } from '../../shared/contract';
 
 /** The `/run` hook payload budget: the service's API constraint, measured by third parties as the real limit. */
-export const MAX_PAYLOAD_BYTES = 4096;
+export const MAX_PAYLOAD_BYTES = LIMITS.RUN_HOOK_PAYLOAD_BYTES;
 /** Header a client sends the token in. */
 export const TOKEN_HEADER = 'X-aws-proxy-auth';
 

@@ -19,10 +19,9 @@ import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { GONE_STATES, SessionLauncher } from './session-launcher';
-import { SESSION_METRICS } from './session-metrics';
 import { countsForAdmission, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { SESSION_METRICS } from '../../shared/contract';
 
-export { SESSION_METRICS };
 
 /** Constructor arguments of {@link SessionApi}. */
 export interface SessionApiProps {

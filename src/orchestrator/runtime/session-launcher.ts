@@ -7,8 +7,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
 import { ApiError, errorName } from './api-error';
 import type { OrchestratorConfig } from './config';
-import { SESSION_METRICS } from './session-metrics';
 import { clientTokenFor, countsForAdmission, SessionItem, SessionStore } from './session-table';
+import { SESSION_METRICS } from '../../shared/contract';
 
 /** VM states after which a VM never serves again. */
 export const GONE_STATES = ['TERMINATING', 'TERMINATED'];

@@ -2,12 +2,6 @@
 /* eslint-disable import/no-extraneous-dependencies */
 import { createHash } from 'node:crypto';
 import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -15,6 +9,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../shared/contract';
 
 /** Row status; the VM's own state is tracked separately in `vmState`. */
 export type SessionStatus = 'LAUNCHING' | 'ACTIVE' | 'ENDING';
@@ -42,11 +37,11 @@ export interface SessionItem {
 }
 
 /** Partition holding counters; owners are hex digests so they never collide with it. */
-export const META_PARTITION = '#meta';
+export const META_PARTITION = TABLE.META_PARTITION;
 /** Sort key of the global session counter used by `maxSessions`. */
 export const SESSION_COUNTER_KEY = 'sessions';
 /** Partition of the sweeper's orphan suspects. */
-export const ORPHAN_PARTITION = '#orphan';
+export const ORPHAN_PARTITION = TABLE.ORPHAN_PARTITION;
 
 /** Hex SHA-256, the owner key and the RunMicrovm client token. */
 export function sha256Hex(value: string): string {
@@ -78,37 +73,6 @@ export function admissionGuard(row: { readonly vmState?: string }): string {
   return countsForAdmission(row) ? COUNTS_FOR_ADMISSION : 'vmState = :terminatedVm';
 }
 
-/**
- * Creates the sessions table for tests and local development (the construct creates the real one).
- * Waits until it is ACTIVE. TTL is enabled where the endpoint supports it (dynalite does not).
- */
-export async function createSessionsTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new CreateTableCommand({
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'owner', AttributeType: 'S' },
-      { AttributeName: 'sessionId', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'owner', KeyType: 'HASH' },
-      { AttributeName: 'sessionId', KeyType: 'RANGE' },
-    ],
-  }));
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (described.Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  try {
-    await client.send(new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-    }));
-  } catch {
-    // local endpoints such as dynalite lack UpdateTimeToLive; rows then simply never expire.
-  }
-}
 
 /** True for DynamoDB's "condition not met" answer, which is control flow here, not a failure. */
 export function isConditionFailed(err: unknown): boolean {

@@ -1,6 +1,6 @@
-import { ENV } from '../constants';
-import { ConfigError, SERVICE_MAX_DURATION_SECONDS } from './config';
+import { ConfigError } from './config';
 import { SweeperBudget, SweeperConfig } from './sweeper';
+import { ENV, IMAGE_ARN_PATTERN, LIMITS } from '../../shared/contract';
 
 /** Grace period when the environment gives none (the construct always sets one). */
 export const DEFAULT_ORPHAN_GRACE_SECONDS = 600;
@@ -13,22 +13,20 @@ export const DEFAULT_SWEEPER_BUDGET: SweeperBudget = {
   maxTerminations: 1000,
 };
 
-const IMAGE_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:microvm-image:[A-Za-z0-9._-]+$/;
-
 type Env = Record<string, string | undefined>;
 
 /** The sweeper's environment (names in `ENV`), validated; every message names the variable and the rule. */
 export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 'budget'> {
   const tableName = required(env, ENV.TABLE_NAME);
   const imageArn = required(env, ENV.IMAGE_ARN);
-  if (!IMAGE_ARN.test(imageArn)) {
+  if (!IMAGE_ARN_PATTERN.test(imageArn)) {
     fail(ENV.IMAGE_ARN, imageArn, 'be a colon-form MicroVM image ARN (arn:aws:lambda:<region>:<account>:microvm-image:<name>)');
   }
   return {
     tableName,
     imageArn,
-    orphanGracePeriodSeconds: wholeSeconds(env, ENV.ORPHAN_GRACE_SECONDS, 1, SERVICE_MAX_DURATION_SECONDS) ?? DEFAULT_ORPHAN_GRACE_SECONDS,
-    maxSessionDurationSeconds: wholeSeconds(env, ENV.MAX_DURATION_SECONDS, 1, SERVICE_MAX_DURATION_SECONDS),
+    orphanGracePeriodSeconds: wholeSeconds(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS) ?? DEFAULT_ORPHAN_GRACE_SECONDS,
+    maxSessionDurationSeconds: wholeSeconds(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS),
     // rows the sweeper deletes give their admission slot back when the session API counts them.
     releaseAdmissionSlots: Boolean(env[ENV.MAX_SESSIONS]?.trim()),
   };

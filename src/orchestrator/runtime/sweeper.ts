@@ -25,6 +25,7 @@ import {
   withRetries,
 } from './sweeper-pacing';
 import { SessionRow, SlotCounter, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
+import { LIMITS, LIVE_VM_STATES, SWEEPER_METRICS, VM_STATE_DIMENSION, VM_STATES } from '../../shared/contract';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
 export interface SweeperBudget {
@@ -130,7 +131,7 @@ export interface SweepReport {
 
 const DEFAULT_MAX_LIST_PAGES = 1000;
 const DEFAULT_MAX_TERMINATIONS = 1000;
-const PAGE_SIZE = 50;
+const PAGE_SIZE = LIMITS.LIST_PAGE_SIZE;
 /** A claim (or a termination) older than this is assumed lost and may be redone. */
 const CLAIM_TIMEOUT_MS = 5 * 60_000;
 /** Longest launch lease assumed when a LAUNCHING row carries no timestamp to date its launch by. */
@@ -139,8 +140,7 @@ const MAX_LEASE_MS = 15 * 60_000;
 const LAUNCH_SKEW_MS = 60_000;
 /** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
 const SUSPECT_TTL_SECONDS = 2 * 86_400;
-const LIVE_STATES = new Set(['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED']);
-const ALL_STATES = ['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED', 'TERMINATING', 'TERMINATED'];
+const LIVE_STATES = LIVE_VM_STATES;
 
 type MutableReport = { -readonly [K in keyof SweepReport]: SweepReport[K] };
 
@@ -577,18 +577,18 @@ export class Sweeper {
 
   private publish(report: SweepReport): void {
     const { metrics, logger } = this.options;
-    for (const state of new Set([...ALL_STATES, ...Object.keys(report.vmsSeen)])) {
+    for (const state of new Set([...VM_STATES, ...Object.keys(report.vmsSeen)])) {
       const single = metrics.singleMetric();
-      single.addDimension('state', state);
-      single.addMetric('VmsSeen', MetricUnit.Count, report.vmsSeen[state] ?? 0);
+      single.addDimension(VM_STATE_DIMENSION, state);
+      single.addMetric(SWEEPER_METRICS.VMS_SEEN, MetricUnit.Count, report.vmsSeen[state] ?? 0);
     }
-    metrics.addMetric('OrphansFound', MetricUnit.Count, report.orphansFound);
-    metrics.addMetric('ProtectedByLaunch', MetricUnit.Count, report.protectedByLaunch);
-    metrics.addMetric('OrphansTerminated', MetricUnit.Count, report.orphansTerminated);
-    metrics.addMetric('SessionsEnded', MetricUnit.Count, report.sessionsEnded);
-    metrics.addMetric('RowsRepaired', MetricUnit.Count, report.rowsRepaired);
-    metrics.addMetric('SweepDuration', MetricUnit.Milliseconds, report.durationMs);
-    metrics.addMetric('SweepErrors', MetricUnit.Count, report.errors);
+    metrics.addMetric(SWEEPER_METRICS.ORPHANS_FOUND, MetricUnit.Count, report.orphansFound);
+    metrics.addMetric(SWEEPER_METRICS.PROTECTED_BY_LAUNCH, MetricUnit.Count, report.protectedByLaunch);
+    metrics.addMetric(SWEEPER_METRICS.ORPHANS_TERMINATED, MetricUnit.Count, report.orphansTerminated);
+    metrics.addMetric(SWEEPER_METRICS.SESSIONS_ENDED, MetricUnit.Count, report.sessionsEnded);
+    metrics.addMetric(SWEEPER_METRICS.ROWS_REPAIRED, MetricUnit.Count, report.rowsRepaired);
+    metrics.addMetric(SWEEPER_METRICS.SWEEP_DURATION, MetricUnit.Milliseconds, report.durationMs);
+    metrics.addMetric(SWEEPER_METRICS.SWEEP_ERRORS, MetricUnit.Count, report.errors);
     metrics.publishStoredMetrics();
     logger.info('sweep finished', { report });
   }

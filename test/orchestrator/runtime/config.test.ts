@@ -1,5 +1,5 @@
-import { ENV } from '../../../src/orchestrator/constants';
 import { ConfigError, parseConfig } from '../../../src/orchestrator/runtime/config';
+import { ENV } from '../../../src/shared/contract';
 
 const IMAGE = 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox';
 const BASE = { [ENV.TABLE_NAME]: 'sessions', [ENV.IMAGE_ARN]: IMAGE };

@@ -7,10 +7,10 @@ import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { EmulatorOptions, MicrovmEmulator, startDynalite, LocalDynamo } from '../../../src/local';
-import { ENV } from '../../../src/orchestrator/constants';
+import { createSessionsTable } from '../../../src/local/sessions-table';
 import { OrchestratorConfig, parseConfig } from '../../../src/orchestrator/runtime/config';
 import { SessionApi, SessionApiProps } from '../../../src/orchestrator/runtime/session-api';
-import { createSessionsTable } from '../../../src/orchestrator/runtime/session-table';
+import { ENV } from '../../../src/shared/contract';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDLOCALTESTING0000', secretAccessKey: 'local-testing-secret' };
 export const ALICE = 'arn:aws:iam::111111111111:user/alice';

@@ -1,5 +1,5 @@
 import { body, CREDENTIALS, event, Rig, startRig } from './harness';
-import { ENV } from '../../../src/orchestrator/constants';
+import { ENV } from '../../../src/shared/contract';
 
 // the real entry point: module-scope SDK clients with default configuration, redirected to the
 // local emulator and dynalite by the standard AWS_ENDPOINT_URL_<SERVICE> variables.

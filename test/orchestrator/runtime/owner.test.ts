@@ -1,7 +1,7 @@
-import { ENV } from '../../../src/orchestrator/constants';
 import { ApiError } from '../../../src/orchestrator/runtime/api-error';
 import { ConfigError, parseConfig } from '../../../src/orchestrator/runtime/config';
 import { ownerPrincipal } from '../../../src/orchestrator/runtime/owner';
+import { ENV } from '../../../src/shared/contract';
 
 const BACKEND = 'arn:aws:iam::111111111111:role/Backend';
 

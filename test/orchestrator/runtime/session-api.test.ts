@@ -1,6 +1,6 @@
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
-import { ENV } from '../../../src/orchestrator/constants';
 import { clientTokenFor, SessionStore, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { ENV } from '../../../src/shared/contract';
 
 let rig: Rig;
 

@@ -1,6 +1,6 @@
 import { ALICE, body, event, Rig, startRig } from './harness';
-import { ENV } from '../../../src/orchestrator/constants';
 import { sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { ENV } from '../../../src/shared/contract';
 
 // Who owns a session, end to end (the real SessionApi, dynalite and the MicroVM emulator): by default the IAM
 // principal, so every role session of one role (ECS tasks, EKS pods, credential refreshes) shares the role's

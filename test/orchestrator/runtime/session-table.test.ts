@@ -2,9 +2,9 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CREDENTIALS } from './harness';
 import { LocalDynamo, startDynalite } from '../../../src/local';
+import { createSessionsTable } from '../../../src/local/sessions-table';
 import {
   clientTokenFor,
-  createSessionsTable,
   InvalidNextTokenError,
   SessionItem,
   SessionStore,

@@ -4,7 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
-import { clientTokenFor, createSessionsTable, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { createSessionsTable } from '../../../src/local/sessions-table';
+import { clientTokenFor, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';
 
 /** Test start time on the emulated clock (frozen unless a test advances it). */

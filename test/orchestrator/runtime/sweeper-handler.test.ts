@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { Fixture, getSession, putSession, seedVms, startFixture, stateOf, T0 } from './sweeper-fixture';
-import { ENV } from '../../../src/orchestrator/constants';
 import { ConfigError } from '../../../src/orchestrator/runtime/config';
 import { SessionStore } from '../../../src/orchestrator/runtime/session-table';
 import { DEFAULT_ORPHAN_GRACE_SECONDS, deadlineFor, parseSweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
+import { ENV } from '../../../src/shared/contract';
 
 const IMAGE = 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox';
 

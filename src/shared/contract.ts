@@ -1,0 +1,153 @@
+/**
+ * The contract between the constructs, the Lambda handlers and the local emulator: every name and limit both sides
+ * must agree on, written once. Pure TypeScript with no aws-cdk-lib import, so the handlers bundle it; not part of
+ * the jsii API.
+ */
+
+/** Environment variable names the orchestrator and sweeper constructs set and their handlers read. */
+export const ENV = {
+  /** DynamoDB sessions table name. */
+  TABLE_NAME: 'SESSIONS_TABLE_NAME',
+  /** Image ARN to launch (colon form). */
+  IMAGE_ARN: 'MICROVM_IMAGE_ARN',
+  /** Image version to launch; empty means the latest ACTIVE version. */
+  IMAGE_VERSION: 'MICROVM_IMAGE_VERSION',
+  /** JSON array of egress connector ARNs. */
+  EGRESS_CONNECTORS: 'MICROVM_EGRESS_CONNECTORS',
+  /** JSON array of ingress connector ARNs. */
+  INGRESS_CONNECTORS: 'MICROVM_INGRESS_CONNECTORS',
+  /** Execution role ARN for the MicroVMs; empty for none. */
+  EXECUTION_ROLE_ARN: 'MICROVM_EXECUTION_ROLE_ARN',
+  /** Runtime log group for the MicroVMs; empty for disabled. */
+  RUNTIME_LOG_GROUP: 'MICROVM_RUNTIME_LOG_GROUP',
+  /** JSON array of app ports tokens may cover. */
+  APP_PORTS: 'MICROVM_APP_PORTS',
+  /** The image's hooks port, or empty. Never put in a token. */
+  HOOKS_PORT: 'MICROVM_HOOKS_PORT',
+  /** Default and maximum token TTL in seconds. */
+  TOKEN_TTL_SECONDS: 'MICROVM_TOKEN_TTL_SECONDS',
+  /** JSON {@link IdlePolicyWire}, or empty for none. */
+  IDLE_POLICY: 'MICROVM_IDLE_POLICY',
+  /** maximumDurationInSeconds for each VM. */
+  MAX_DURATION_SECONDS: 'MICROVM_MAX_DURATION_SECONDS',
+  /** Admission limit across all owners; empty for none. */
+  MAX_SESSIONS: 'MICROVM_MAX_SESSIONS',
+  /** Admission limit per owner; empty for none. */
+  MAX_SESSIONS_PER_OWNER: 'MICROVM_MAX_SESSIONS_PER_OWNER',
+  /** Which part of the caller's IAM identity owns a session: `PRINCIPAL` or `ROLE_SESSION`; empty for `PRINCIPAL`. */
+  OWNER_KEY: 'MICROVM_OWNER_KEY',
+  /** Sweeper: seconds an unowned VM must have existed before it may be terminated. */
+  ORPHAN_GRACE_SECONDS: 'MICROVM_ORPHAN_GRACE_SECONDS',
+  /** Powertools metrics namespace. */
+  METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** Powertools service name, also the metrics' `service` dimension. */
+  SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** Default CloudWatch namespace of the orchestrator's and sweeper's EMF metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'LambdaMicrovms';
+/** Default `service` dimension (and Powertools service name) when the environment gives none or an empty one. */
+export const DEFAULT_SERVICE_NAME = 'microvm-orchestrator';
+
+/** Metric names the session API emits. */
+export const SESSION_METRICS = {
+  SESSIONS_CREATED: 'SessionsCreated',
+  SESSIONS_RESUMED: 'SessionsResumed',
+  SESSIONS_ENDED: 'SessionsEnded',
+  LAUNCH_LATENCY: 'LaunchLatency',
+  TOKENS_MINTED: 'TokensMinted',
+  QUOTA_REJECTIONS: 'QuotaRejections',
+  ADMISSION_REJECTIONS: 'AdmissionRejections',
+  UPSTREAM_ERRORS: 'UpstreamErrors',
+  LAUNCH_FAILURES: 'LaunchFailures',
+} as const;
+
+/** Metric names the sweeper emits (`SessionsEnded` is shared with the session API). */
+export const SWEEPER_METRICS = {
+  VMS_SEEN: 'VmsSeen',
+  ORPHANS_FOUND: 'OrphansFound',
+  PROTECTED_BY_LAUNCH: 'ProtectedByLaunch',
+  ORPHANS_TERMINATED: 'OrphansTerminated',
+  SESSIONS_ENDED: 'SessionsEnded',
+  ROWS_REPAIRED: 'RowsRepaired',
+  SWEEP_DURATION: 'SweepDuration',
+  SWEEP_ERRORS: 'SweepErrors',
+} as const;
+
+/** Every metric either handler emits. */
+export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS } as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+/** The dimension of `VmsSeen` that carries the VM state. */
+export const VM_STATE_DIMENSION = 'state';
+
+/** Every state a MicroVM reports, in lifecycle order. */
+export const VM_STATES = ['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED', 'TERMINATING', 'TERMINATED'] as const;
+export type VmState = (typeof VM_STATES)[number];
+/** The states of a MicroVM that still exists (and bills, or may again). */
+export const LIVE_VM_STATES: ReadonlySet<string> = new Set<VmState>(['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED']);
+
+/** The sessions table's schema. */
+export const TABLE = {
+  /** Partition key: the owner's hash, or one of the reserved partitions below. */
+  PARTITION_KEY: 'owner',
+  /** Sort key: the session id. */
+  SORT_KEY: 'sessionId',
+  /** Epoch-seconds attribute DynamoDB's TTL expires rows by. */
+  TTL_ATTRIBUTE: 'ttl',
+  /** Partition of the table's own records (the admission counter); `#` never starts an owner hash. */
+  META_PARTITION: '#meta',
+  /** Partition of the sweeper's orphan suspects. */
+  ORPHAN_PARTITION: '#orphan',
+} as const;
+
+/** The service's limits this library enforces on both sides. */
+export const LIMITS = {
+  /** A MicroVM's lifetime cap, running plus suspended (8 hours, not adjustable). */
+  MAX_DURATION_SECONDS: 28_800,
+  /** Auth tokens: at least a minute, at most 60 minutes, in whole minutes. */
+  MIN_TOKEN_TTL_SECONDS: 60,
+  MAX_TOKEN_TTL_SECONDS: 3600,
+  /** The idle threshold's floor. */
+  MIN_IDLE_SECONDS: 60,
+  /** The `/run` hook payload (`runHookPayload`) budget, in bytes. */
+  RUN_HOOK_PAYLOAD_BYTES: 4096,
+  /** The largest page `ListMicrovms` returns. */
+  LIST_PAGE_SIZE: 50,
+} as const;
+
+/** A MicroVM image name: 1-64 characters of `[a-zA-Z0-9_-]` (the service's rule). */
+export const IMAGE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * A MicroVM image ARN in colon form: partition, Region, account (12 digits, or `aws` for the AWS-provided base
+ * images) and name.
+ */
+export const IMAGE_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}|aws):microvm-image:([a-zA-Z0-9_-]{1,64})$/;
+
+/** The parts of an image ARN. */
+export interface ImageArnParts {
+  readonly partition: string;
+  readonly region: string;
+  /** 12 digits, or `aws` for an AWS-provided base image. */
+  readonly account: string;
+  readonly name: string;
+}
+
+/** The parts of `arn`, or undefined when it is not a MicroVM image ARN in colon form. */
+export function parseImageArn(arn: string): ImageArnParts | undefined {
+  const m = IMAGE_ARN_PATTERN.exec(arn);
+  return m ? { partition: m[1], region: m[2], account: m[3], name: m[4] } : undefined;
+}
+
+/**
+ * The idle policy as `RunMicrovm` takes it, the orchestrator's environment carries it and the run-configuration
+ * metadata records it: the service requires all three fields together.
+ */
+export interface IdlePolicyWire {
+  /** Seconds without inbound traffic before the MicroVM is suspended. */
+  readonly maxIdleDurationSeconds: number;
+  /** Seconds a suspended MicroVM is kept before it is terminated. */
+  readonly suspendedDurationSeconds: number;
+  /** Whether inbound traffic resumes a suspended MicroVM. */
+  readonly autoResumeEnabled: boolean;
+}

@@ -1,0 +1,93 @@
+import * as path from 'path';
+import { App, Stack, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MicrovmImage, MicrovmOrchestrator } from '../../src';
+import { DEFAULT_METRICS_NAMESPACE, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
+import { moduleGraph } from '../support/module-graph';
+
+/**
+ * The metric contract between the construct and its handlers: every metric the construct exposes (a `metricXxx`
+ * method, a dashboard widget, an alarm) is one a handler emits, and every metric a handler emits has a method.
+ * A renamed metric on either side would otherwise give an empty dashboard and an alarm that never fires.
+ */
+
+const SRC = path.join(__dirname, '..', '..', 'src', 'orchestrator');
+const HANDLERS = {
+  session: { entry: path.join(SRC, 'orchestrator.lambda.ts'), names: SESSION_METRICS, constant: 'SESSION_METRICS' },
+  sweeper: { entry: path.join(SRC, 'sweeper.lambda.ts'), names: SWEEPER_METRICS, constant: 'SWEEPER_METRICS' },
+};
+const ALL = new Set<string>(Object.values(METRIC));
+
+function build() {
+  const app = new App();
+  const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+  const image = MicrovmImage.fromImageArn(stack, 'Image', 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox');
+  const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image });
+  return { orchestrator, template: Template.fromStack(stack) };
+}
+
+/** the orchestrator's `metricXxx` methods of its own metrics (not `metric` itself), by method name. */
+function metricMethods(orchestrator: MicrovmOrchestrator): Map<string, cloudwatch.Metric> {
+  const methods = new Map<string, cloudwatch.Metric>();
+  for (const name of Object.getOwnPropertyNames(MicrovmOrchestrator.prototype)) {
+    if (!/^metric[A-Z]/.test(name)) continue;
+    const method = (orchestrator as any)[name] as (...args: unknown[]) => cloudwatch.Metric;
+    methods.set(name, name === 'metricVmsSeen' ? method.call(orchestrator, 'RUNNING') : method.call(orchestrator));
+  }
+  return methods;
+}
+
+/** [namespace, metric name] of every metric in a dashboard body or an alarm. */
+function metricsIn(value: unknown, out: Array<[string, string]> = []): Array<[string, string]> {
+  if (Array.isArray(value)) {
+    // a dashboard widget's metric line: [namespace, name, dimension, value, ...]
+    if (typeof value[0] === 'string' && typeof value[1] === 'string' && value[0] === DEFAULT_METRICS_NAMESPACE) out.push([value[0], value[1]]);
+    value.forEach((v) => metricsIn(v, out));
+  } else if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (typeof v.MetricName === 'string' && typeof v.Namespace === 'string') out.push([v.Namespace, v.MetricName]);
+    Object.values(v).forEach((x) => metricsIn(x, out));
+  }
+  return out;
+}
+
+describe('metric contract', () => {
+  const { orchestrator, template } = build();
+
+  test('every metricXxx method names a metric of the contract, in its own name', () => {
+    const methods = metricMethods(orchestrator);
+    expect(methods.size).toBeGreaterThan(0);
+    for (const [name, metric] of methods) {
+      expect([name, ALL.has(metric.metricName)]).toEqual([name, true]);
+      expect(name).toBe(`metric${metric.metricName}`);
+      expect(metric.namespace).toBe(DEFAULT_METRICS_NAMESPACE);
+    }
+  });
+
+  test('every metric of the contract has a metricXxx method', () => {
+    const exposed = new Set([...metricMethods(orchestrator).values()].map((m) => m.metricName));
+    expect([...ALL].filter((name) => !exposed.has(name))).toEqual([]);
+  });
+
+  test('every metric a handler emits is named by the contract, and every contract metric is emitted', () => {
+    for (const [handler, { entry, names, constant }] of Object.entries(HANDLERS)) {
+      const sources = [...moduleGraph(entry).values()].join('\n');
+      // no metric named by a literal: it would bypass the contract.
+      expect([handler, sources.match(/add(?:Metric|Dimension)\(\s*['"`]/g)]).toEqual([handler, null]);
+      const emitted = new Set([...sources.matchAll(new RegExp(`${constant}\\.([A-Z_]+)`, 'g'))].map((m) => m[1]));
+      expect([handler, Object.keys(names).filter((key) => !emitted.has(key))]).toEqual([handler, []]);
+    }
+  });
+
+  test('the dashboard and the alarms show only metrics the handlers emit', () => {
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as any;
+    // the body is a Fn::Join of JSON text and references (function names), which sit inside JSON strings.
+    const parts: unknown[] = dashboard.Properties.DashboardBody['Fn::Join'][1];
+    const onDashboard = metricsIn(JSON.parse(parts.map((p) => typeof p === 'string' ? p : 'REF').join('')));
+    const inAlarms = metricsIn(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter(([namespace]) => namespace === DEFAULT_METRICS_NAMESPACE);
+    expect(onDashboard.length).toBeGreaterThan(0);
+    expect(inAlarms.length).toBeGreaterThan(0);
+    expect([...onDashboard, ...inAlarms].filter(([, name]) => !ALL.has(name))).toEqual([]);
+  });
+});
