@@ -57,10 +57,17 @@ export interface IMicrovmImage extends IResource {
    * Grants what a launcher needs: run, get, suspend, resume, terminate and token minting on this image's
    * MicroVMs, `lambda:PassNetworkConnector`, and `iam:PassRole` on the execution role when one is given.
    *
-   * It does not grant `lambda:ListMicrovms`, which has no resource type and so only exists on `*`: add it only to
-   * a principal that lists (the orchestrator's sweeper has its own statement).
+   * It does not grant `lambda:ListMicrovms`, which has no resource type and so only exists on `*`: a principal
+   * that lists gets {@link grantManage} instead.
    */
   grantRun(grantee: iam.IGrantable, options?: GrantRunOptions): iam.Grant;
+
+  /**
+   * Grants what a cleaner of this image's MicroVMs needs: `lambda:ListMicrovms` (no resource type, so on `*`; list
+   * with this image as the filter), and `lambda:GetMicrovm` and `lambda:TerminateMicrovm` on this image's MicroVMs.
+   * Nothing that launches, resumes or mints tokens.
+   */
+  grantManage(grantee: iam.IGrantable): iam.Grant;
 }
 
 /**
@@ -111,5 +118,18 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
       }));
     }
     return grant;
+  }
+
+  /**
+   * Grants listing, inspecting and terminating this image's MicroVMs (what the orchestrator's sweeper needs).
+   * `ListMicrovms` has no resource type, so it is granted on `*`; the other two are scoped to this image.
+   */
+  public grantManage(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:ListMicrovms'], resourceArns: ['*'] })
+      .combine(iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
+        resourceArns: [this.imageArn],
+      }));
   }
 }

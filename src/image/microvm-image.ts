@@ -10,17 +10,16 @@ import { LifecycleHooks } from './lifecycle-hooks';
 import { IMicrovmImage, MicrovmImageBase } from './microvm-image-base';
 import { MicrovmMemory } from './microvm-memory';
 import { OsCapability } from './os-capability';
-import { parseImageArn } from '../shared/contract';
+import { IMAGE_NAME_PATTERN, parseImageArn } from '../shared/contract';
 import { flattenReference } from '../shared/nag-ids';
 import { findTokenSecrets, renderEnvironment, validateEnvironment } from './private/render-environment';
 import { renderHooks, validateHooks } from './private/render-hooks';
-import { Egress, EgressMode } from '../network/egress';
+import { Egress } from '../network/egress';
+import { EgressMode } from '../network/microvm-network';
 import { acknowledgeInlinePolicy } from '../shared/compliance';
 import { allowLambdaToUse, allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
-import { invalidProp } from '../shared/validation';
-
-const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+import { invalidProp, pathOf, placeError, validateIn } from '../shared/validation';
 
 /**
  * Properties of a {@link MicrovmImage}. Only `code` is required; every other property has a safe default.
@@ -190,12 +189,13 @@ export class MicrovmImage extends MicrovmImageBase {
     // an account's image: the AWS-provided base images (account `aws`) are built on, not launched.
     if (!Token.isUnresolved(arn) && (!parsed || parsed.account === 'aws')) {
       const slash = /:microvm-image\//.test(arn);
-      throw invalidProp('imageArn', arn, 'be a MicroVM image ARN, arn:<partition>:lambda:<region>:<account>:microvm-image:<name>',
-        slash ? 'Use the colon form (":microvm-image:<name>"); the service rejects the slash form.' : 'Copy the ARN from `aws lambda-microvms list-microvm-images`.');
+      throw placeError(pathOf(scope, id), invalidProp('imageArn', arn, 'be a MicroVM image ARN, arn:<partition>:lambda:<region>:<account>:microvm-image:<name>',
+        slash ? 'Use the colon form (":microvm-image:<name>"); the service rejects the slash form.' : 'Copy the ARN from `aws lambda-microvms list-microvm-images`.'));
     }
     const port = attrs.hooksPort;
     if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      throw invalidProp('hooksPort', port, 'be a port from 1 to 65535', 'Give the port the image\'s hooks listen on, or leave it out.');
+      throw placeError(pathOf(scope, id), invalidProp('hooksPort', port, 'be a port from 1 to 65535',
+        'Give the port the image\'s hooks listen on, or leave it out.'));
     }
     const imageName = Token.isUnresolved(arn) ? Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName! : parsed!.name;
     class Import extends MicrovmImageBase {
@@ -258,8 +258,10 @@ export class MicrovmImage extends MicrovmImageBase {
   public readonly buildEgressConnectorArn: string;
 
   constructor(scope: Construct, id: string, props: MicrovmImageProps) {
-    validateProps(props);
-    props.code._validateFor(scope);
+    validateIn(pathOf(scope, id), () => {
+      validateProps(props);
+      props.code._validateFor(scope);
+    });
     super(scope, id);
     warnIfRegionLacksMicrovms(this);
 
@@ -390,7 +392,7 @@ function validateProps(props: MicrovmImageProps): void {
     throw invalidProp('code', props?.code, 'be an ImageCode', "Use ImageCode.fromDirectory('./path/with/Dockerfile').");
   }
   const name = props.imageName;
-  if (name !== undefined && !Token.isUnresolved(name) && !NAME_PATTERN.test(name)) {
+  if (name !== undefined && !Token.isUnresolved(name) && !IMAGE_NAME_PATTERN.test(name)) {
     throw invalidProp('imageName', name, 'be 1-64 characters of letters, digits, "-" and "_"', 'Leave it out for a stable generated name.');
   }
   if (props.description !== undefined && typeof props.description !== 'string') {

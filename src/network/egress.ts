@@ -1,31 +1,7 @@
 import { aws_lambda as lambda } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { managedConnectorArn } from './managed-connector';
-import { invalidProp } from '../shared/validation';
-
-/**
- * What a MicroVM's egress can reach.
- */
-export enum EgressMode {
-  /** a VPC with no route out and a security group with no outbound rules, unless opened explicitly. */
-  ISOLATED = 'ISOLATED',
-  /** internet egress limited to a domain allowlist enforced by AWS Network Firewall. */
-  DOMAIN_ALLOWLIST = 'DOMAIN_ALLOWLIST',
-  /** a customer VPC connector this library did not build: reach depends on its subnets and security groups. */
-  VPC = 'VPC',
-  /** the AWS-managed `INTERNET_EGRESS` connector: the public internet. */
-  INTERNET = 'INTERNET',
-}
-
-/**
- * A MicroVM network whose egress connector this library can reason about.
- */
-export interface IMicrovmNetwork extends IConstruct {
-  /** the VPC egress connector MicroVMs use. */
-  readonly networkConnector: lambda.INetworkConnector;
-  /** what that connector lets a MicroVM reach. */
-  readonly egressMode: EgressMode;
-}
+import { EgressMode, IMicrovmNetwork } from './microvm-network';
 
 /**
  * The result of binding an {@link Egress}.
@@ -46,8 +22,7 @@ export class Egress {
    * Egress through a `MicrovmNetwork`: isolated by default, or limited to a domain allowlist.
    */
   public static network(network: IMicrovmNetwork): Egress {
-    return new Egress(`Egress.network(${network.node.path})`,
-      () => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }));
+    return new Egress(() => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }));
   }
 
   /**
@@ -55,8 +30,7 @@ export class Egress {
    * see its routes, so it is reported as `VPC`: make sure its subnets and security groups are what you intend.
    */
   public static connector(connector: lambda.INetworkConnector): Egress {
-    return new Egress(`Egress.connector(${connector.node.path})`,
-      () => ({ networkConnectorArn: connector.networkConnectorArn, mode: EgressMode.VPC }));
+    return new Egress(() => ({ networkConnectorArn: connector.networkConnectorArn, mode: EgressMode.VPC }));
   }
 
   /**
@@ -64,29 +38,10 @@ export class Egress {
    * because code running in the MicroVM can then reach anything.
    */
   public static internet(): Egress {
-    return new Egress('Egress.internet()',
-      (scope) => ({ networkConnectorArn: managedConnectorArn(scope, 'INTERNET_EGRESS'), mode: EgressMode.INTERNET }));
+    return new Egress((scope) => ({ networkConnectorArn: managedConnectorArn(scope, 'INTERNET_EGRESS'), mode: EgressMode.INTERNET }));
   }
 
-  /**
-   * Enforces this library's rule of exactly one egress connector per MicroVM or image (an image takes at most one;
-   * `RunMicrovm` accepts up to 10), and returns it. Throws, naming `prop`, when the list is empty or holds more than one.
-   */
-  public static validateSingle(prop: string, egress: Egress[]): Egress {
-    if (egress.length !== 1) {
-      throw invalidProp(prop, egress.map((e) => e.label), 'name exactly one egress connector (an image takes at most one, and this library passes exactly one)',
-        egress.length === 0
-          ? 'Pass one, for example Egress.network(new MicrovmNetwork(this, \'Network\')).'
-          : 'Keep one; to reach more destinations, open the one network wider (allowTo, VPC endpoints, allowedDomains).');
-    }
-    return egress[0];
-  }
-
-  private constructor(
-    /** how this egress was made, for error messages. */
-    private readonly label: string,
-    private readonly produce: (scope: IConstruct) => EgressConfig,
-  ) {}
+  private constructor(private readonly produce: (scope: IConstruct) => EgressConfig) {}
 
   /**
    * Renders the connector ARN for the stack that contains `scope`.

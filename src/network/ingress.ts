@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { managedConnectorArn } from './managed-connector';
+import { invalidProp } from '../shared/validation';
 
 /**
  * How traffic reaches a MicroVM's HTTPS endpoint: one of the AWS-managed ingress connectors.
@@ -36,19 +37,21 @@ export class Ingress {
    * Validates a set of ingress connectors and renders their ARNs.
    * Throws when the list is empty, repeats a connector, or combines `ALL_INGRESS` or `NO_INGRESS` with others
    * (this library's rule for the two exclusive connectors; not confirmed by AWS as a service rule).
+   *
+   * @internal
    */
-  public static renderArns(scope: IConstruct, ingress: Ingress[], prop: string = 'ingress'): string[] {
+  public static _renderArns(scope: IConstruct, ingress: Ingress[], prop: string = 'ingress'): string[] {
     const names = ingress.map((i) => i.connectorName);
     if (names.length === 0) {
-      throw new Error(`${prop} must name at least one ingress connector, got []. Use [Ingress.none()] for no ingress.`);
+      throw invalidProp(prop, [], 'name at least one ingress connector', 'Use [Ingress.none()] for no ingress.');
     }
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) {
-      throw new Error(`${prop} must not repeat a connector, got ${JSON.stringify(names)}. Remove the second ${duplicate}.`);
+      throw invalidProp(prop, names, 'not repeat a connector', `Remove the second ${duplicate}.`);
     }
     for (const exclusive of ['ALL_INGRESS', 'NO_INGRESS']) {
       if (names.includes(exclusive) && names.length > 1) {
-        throw new Error(`${prop} must not combine ${exclusive} with other ingress connectors, got ${JSON.stringify(names)}. ` +
+        throw invalidProp(prop, names, `not combine ${exclusive} with other ingress connectors`,
           `Use ${exclusive === 'ALL_INGRESS' ? '[Ingress.all()]' : '[Ingress.none()]'} alone.`);
       }
     }

@@ -1,3 +1,5 @@
 export * from './idle-policy';
 export * from './microvm-orchestrator';
+export * from './microvm-orchestrator-props';
 export * from './session-owner';
+export * from './orchestrator-metrics';

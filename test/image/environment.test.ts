@@ -74,7 +74,7 @@ describe('environment validation', () => {
       message = (e as Error).message;
     }
     // THEN
-    expect(message).toMatch(/^environment.UPSTREAM must not hold a secret \(its value looks like an AWS access key id\), got <redacted, 20 characters>\. The environment is frozen/);
+    expect(message).toMatch(/^Stack\/\w+: environment.UPSTREAM must not hold a secret \(its value looks like an AWS access key id\), got <redacted, 20 characters>\. The environment is frozen/);
     expect(message).not.toContain(AWS_KEY_ID);
   });
 

@@ -162,3 +162,17 @@ describe('importers', () => {
     });
   });
 });
+
+describe('grantManage', () => {
+  test('grants exactly: list on * (it has no resource type), get and terminate on the image, nothing that launches', () => {
+    // WHEN
+    const statements = launcherStatements((stack, cleaner) => {
+      MicrovmImage.fromImageArn(stack, 'Image', IMAGE_ARN).grantManage(cleaner);
+    });
+    // THEN
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'lambda:ListMicrovms', Resource: '*' },
+      { Effect: 'Allow', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Resource: IMAGE_ARN },
+    ]);
+  });
+});

@@ -2,7 +2,8 @@ import { App, Lazy, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms, 
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildContext, ENV, imageProps, newStack, SANDBOX } from './util';
 import { BaseImage, Hook, ImageCode, ImageLogging, MicrovmImage, MicrovmMemory, OsCapability } from '../../src/image';
-import { Egress, EgressMode } from '../../src/network/egress';
+import { Egress } from '../../src/network/egress';
+import { EgressMode } from '../../src/network/microvm-network';
 
 const code = () => ImageCode.fromDirectory(SANDBOX);
 

@@ -127,11 +127,11 @@ describe('MicrovmNetwork: DNS firewall (on by default)', () => {
   test('resolvableDomains is validated like allowedDomains', () => {
     const stack = newStack();
     expect(() => new MicrovmNetwork(stack, 'A', { resolvableDomains: ['https://db.internal'] }))
-      .toThrow(/^resolvableDomains\[0\] must be a domain name without a scheme/);
+      .toThrow(/^Stack\/[\w-]+: resolvableDomains\[0\] must be a domain name without a scheme/);
     expect(() => new MicrovmNetwork(stack, 'B', { resolvableDomains: [] }))
-      .toThrow(/^resolvableDomains must be a literal list of at least one domain, got \[\]/);
+      .toThrow(/^Stack\/[\w-]+: resolvableDomains must be a literal list of at least one domain, got \[\]/);
     expect(() => new MicrovmNetwork(stack, 'C', { resolvableDomains: ['db.internal'], dnsFirewall: false }))
-      .toThrow(/^resolvableDomains must be given only with the DNS firewall on/);
+      .toThrow(/^Stack\/[\w-]+: resolvableDomains must be given only with the DNS firewall on/);
   });
 
   test('dnsFirewall: false creates no rule group (MicrovmChecks-DnsUnfiltered then reports the connector)', () => {
@@ -169,7 +169,7 @@ describe('MicrovmNetwork: DNS firewall (on by default)', () => {
     const stack = newStack();
     const list = new CfnParameter(stack, 'Domains', { type: 'CommaDelimitedList' }).valueAsList;
     expect(() => new MicrovmNetwork(stack, 'Network', { allowedDomains: list }))
-      .toThrow(/^allowedDomains must be a literal list when the DNS firewall is on .* or set dnsFirewall: false/);
+      .toThrow(/^Stack\/[\w-]+: allowedDomains must be a literal list when the DNS firewall is on .* or set dnsFirewall: false/);
   });
 
   test('a token entry passes through unvalidated', () => {
@@ -185,6 +185,6 @@ describe('MicrovmNetwork: DNS firewall (on by default)', () => {
     new MicrovmNetwork(stack, 'Network', { vpc });
     Template.fromStack(stack).resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 0);
     expect(() => new MicrovmNetwork(stack, 'Other', { vpc, dnsFirewall: true }))
-      .toThrow(/^dnsFirewall must be left out when vpc is given/);
+      .toThrow(/^Stack\/[\w-]+: dnsFirewall must be left out when vpc is given/);
   });
 });

@@ -217,8 +217,8 @@ describe('allowedDomains validation', () => {
   });
 
   test.each<[string, string, RegExp]>([
-    ['empty', '', /^allowedDomains\[0\] must be a domain name such as "pypi.org" or "\*.github.com", got ""/],
-    ['blank', '  ', /^allowedDomains\[0\] must be a domain name/],
+    ['empty', '', /^Stack\/Network: allowedDomains\[0\] must be a domain name such as "pypi.org" or "\*.github.com", got ""/],
+    ['blank', '  ', /^Stack\/Network: allowedDomains\[0\] must be a domain name/],
     ['whitespace', 'pypi .org', /must not contain whitespace, got "pypi .org"/],
     ['scheme', 'https://pypi.org', /must be a domain name without a scheme, got "https:\/\/pypi.org"\. The firewall matches the TLS SNI/],
     ['path', 'github.com/org/repo', /must be a domain name without a path, query or fragment, got "github.com\/org\/repo"/],

@@ -21,21 +21,6 @@ describe('Egress', () => {
     });
   });
 
-  test('validateSingle returns the one egress', () => {
-    const egress = Egress.network(network);
-    expect(Egress.validateSingle('egress', [egress])).toBe(egress);
-  });
-
-  test('fails if there is no egress connector', () => {
-    expect(() => Egress.validateSingle('runtimeEgress', []))
-      .toThrow(/^runtimeEgress must name exactly one egress connector \(an image takes at most one, and this library passes exactly one\), got \[\]\. Pass one/);
-  });
-
-  test('fails if there is more than one egress connector, naming them', () => {
-    expect(() => Egress.validateSingle('egress', [Egress.network(network), Egress.internet()]))
-      .toThrow('egress must name exactly one egress connector (an image takes at most one, and this library passes exactly one), got ["Egress.network(Stack/Network)","Egress.internet()"]. Keep one');
-  });
-
   test('a MicrovmNetwork is connectable: other constructs can open paths to it', () => {
     const db = new ec2.SecurityGroup(stack, 'Db', { vpc: network.vpc });
     db.connections.allowFrom(network, ec2.Port.tcp(5432));

@@ -5,7 +5,7 @@ describe('Ingress', () => {
   const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
 
   test('renders AWS-managed connector ARNs for the stack partition and region', () => {
-    const arns = Ingress.renderArns(stack, [Ingress.http(), Ingress.shell()]).map((arn) => stack.resolve(arn));
+    const arns = Ingress._renderArns(stack, [Ingress.http(), Ingress.shell()]).map((arn) => stack.resolve(arn));
     expect(arns).toEqual(['HTTP_INGRESS', 'SHELL_INGRESS'].map((name) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:lambda:eu-west-1:aws:network-connector:aws-network-connector:${name}`]],
     })));
@@ -13,7 +13,7 @@ describe('Ingress', () => {
 
   test('renders the deploy-time partition, so China and GovCloud regions work', () => {
     const cn = new Stack(new App(), 'Cn', { env: { account: '123456789012', region: 'cn-north-1' } });
-    expect(cn.resolve(Ingress.renderArns(cn, [Ingress.none()]))).toEqual([{
+    expect(cn.resolve(Ingress._renderArns(cn, [Ingress.none()]))).toEqual([{
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:cn-north-1:aws:network-connector:aws-network-connector:NO_INGRESS']],
     }]);
   });
@@ -26,16 +26,16 @@ describe('Ingress', () => {
   });
 
   test('fails if ALL_INGRESS is combined with another connector', () => {
-    expect(() => Ingress.renderArns(stack, [Ingress.all(), Ingress.shell()])).toThrow(/must not combine ALL_INGRESS/);
+    expect(() => Ingress._renderArns(stack, [Ingress.all(), Ingress.shell()])).toThrow(/must not combine ALL_INGRESS/);
   });
 
   test('fails if NO_INGRESS is combined with another connector', () => {
-    expect(() => Ingress.renderArns(stack, [Ingress.none(), Ingress.http()])).toThrow(/must not combine NO_INGRESS/);
+    expect(() => Ingress._renderArns(stack, [Ingress.none(), Ingress.http()])).toThrow(/must not combine NO_INGRESS/);
   });
 
   test('fails if the list is empty or repeats a connector', () => {
-    expect(() => Ingress.renderArns(stack, [])).toThrow(/at least one/);
-    expect(() => Ingress.renderArns(stack, [Ingress.http(), Ingress.http()])).toThrow(/must not repeat/);
+    expect(() => Ingress._renderArns(stack, [])).toThrow(/at least one/);
+    expect(() => Ingress._renderArns(stack, [Ingress.http(), Ingress.http()])).toThrow(/must not repeat/);
   });
 });
 

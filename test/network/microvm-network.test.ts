@@ -146,13 +146,6 @@ describe('MicrovmNetwork: isolated (defaults)', () => {
     });
   });
 
-  test('MicrovmNetwork.isolated() is the default network', () => {
-    const other = newStack();
-    const isolated = MicrovmNetwork.isolated(other, 'Isolated');
-    expect(isolated.egressMode).toBe(EgressMode.ISOLATED);
-    Template.fromStack(other).resourceCountIs('AWS::EC2::Route', 0);
-  });
-
   test('maxAzs and cidr shape the VPC; flowLogs: false leaves flow logs out', () => {
     const other = newStack();
     const small = new MicrovmNetwork(other, 'Network', { maxAzs: 1, cidr: '192.168.0.0/24', flowLogs: false });
@@ -286,7 +279,7 @@ describe('MicrovmNetwork: opening explicitly', () => {
 
   test('fails if the prefix list cannot be looked up or is malformed', () => {
     const network = new MicrovmNetwork(newStack(), 'Network');
-    expect(() => network.addS3Endpoint()).toThrow(/^prefixListId must be given when the stack has no explicit region and account/);
+    expect(() => network.addS3Endpoint()).toThrow(/^Stack\/[\w-]+: prefixListId must be given when the stack has no explicit region and account/);
     expect(() => network.addS3Endpoint({ prefixListId: 'com.amazonaws.us-east-1.s3' }))
       .toThrow('prefixListId must be a prefix list ID like "pl-63a5400a", got "com.amazonaws.us-east-1.s3"');
   });
@@ -350,7 +343,7 @@ describe('MicrovmNetwork: bring your own VPC', () => {
   ])('fails if %s is combined with vpc', (prop, extra) => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');
-    expect(() => new MicrovmNetwork(stack, 'Network', { vpc, ...extra })).toThrow(new RegExp(`^${prop} must be left out when vpc is given`));
+    expect(() => new MicrovmNetwork(stack, 'Network', { vpc, ...extra })).toThrow(new RegExp(`^Stack/Network: ${prop} must be left out when vpc is given`));
   });
 
   test('fails if vpcSubnets or securityGroups come without vpc', () => {
@@ -358,7 +351,7 @@ describe('MicrovmNetwork: bring your own VPC', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc');
     const group = new ec2.SecurityGroup(stack, 'Group', { vpc });
     expect(() => new MicrovmNetwork(stack, 'A', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }))
-      .toThrow(/^vpcSubnets must be given only with vpc/);
+      .toThrow(/^Stack\/[\w-]+: vpcSubnets must be given only with vpc/);
     expect(() => new MicrovmNetwork(stack, 'B', { securityGroups: [group] }))
       .toThrow('securityGroups must be given only with vpc (they must belong to the connector\'s VPC), got ["Stack/Group"]');
   });
@@ -367,8 +360,8 @@ describe('MicrovmNetwork: bring your own VPC', () => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');
     const groups = [1, 2, 3, 4, 5, 6].map((i) => new ec2.SecurityGroup(stack, `G${i}`, { vpc }));
-    expect(() => new MicrovmNetwork(stack, 'A', { vpc, securityGroups: [] })).toThrow(/^securityGroups must contain 1 to 5 security groups, got \[\]/);
-    expect(() => new MicrovmNetwork(stack, 'B', { vpc, securityGroups: groups })).toThrow(/^securityGroups must contain 1 to 5/);
+    expect(() => new MicrovmNetwork(stack, 'A', { vpc, securityGroups: [] })).toThrow(/^Stack\/[\w-]+: securityGroups must contain 1 to 5 security groups, got \[\]/);
+    expect(() => new MicrovmNetwork(stack, 'B', { vpc, securityGroups: groups })).toThrow(/^Stack\/[\w-]+: securityGroups must contain 1 to 5/);
   });
 });
 
@@ -387,7 +380,7 @@ describe('MicrovmNetwork: prop validation', () => {
   });
 
   test.each(['', 'has space', 'x'.repeat(65)])('fails if networkConnectorName is %p', (name) => {
-    expect(() => new MicrovmNetwork(newStack(), 'Network', { networkConnectorName: name })).toThrow(/^networkConnectorName must be 1 to 64 letters/);
+    expect(() => new MicrovmNetwork(newStack(), 'Network', { networkConnectorName: name })).toThrow(/^Stack\/[\w-]+: networkConnectorName must be 1 to 64 letters/);
   });
 
   test('passes networkConnectorName to the connector', () => {
@@ -408,6 +401,6 @@ describe('MicrovmNetwork: prop validation', () => {
     const azs = new CfnParameter(stack, 'Azs', { type: 'Number' }).valueAsNumber;
     const cidr = new CfnParameter(stack, 'Cidr').valueAsString;
     expect(() => new MicrovmNetwork(stack, 'A', { maxAzs: azs })).toThrow('maxAzs must be a literal (the subnet layout is computed at synth), got "<token>"');
-    expect(() => new MicrovmNetwork(stack, 'B', { cidr })).toThrow(/^cidr must be a literal/);
+    expect(() => new MicrovmNetwork(stack, 'B', { cidr })).toThrow(/^Stack\/[\w-]+: cidr must be a literal/);
   });
 });

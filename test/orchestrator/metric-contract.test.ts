@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { App, Stack, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { MicrovmImage, MicrovmOrchestrator } from '../../src';
+import { MicrovmImage, MicrovmOrchestrator, MicrovmOrchestratorBase } from '../../src';
 import { DEFAULT_METRICS_NAMESPACE, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
 import { moduleGraph } from '../support/module-graph';
 
@@ -29,7 +29,7 @@ function build() {
 /** the orchestrator's `metricXxx` methods of its own metrics (not `metric` itself), by method name. */
 function metricMethods(orchestrator: MicrovmOrchestrator): Map<string, cloudwatch.Metric> {
   const methods = new Map<string, cloudwatch.Metric>();
-  for (const name of Object.getOwnPropertyNames(MicrovmOrchestrator.prototype)) {
+  for (const name of Object.getOwnPropertyNames(MicrovmOrchestratorBase.prototype)) {
     if (!/^metric[A-Z]/.test(name)) continue;
     const method = (orchestrator as any)[name] as (...args: unknown[]) => cloudwatch.Metric;
     methods.set(name, name === 'metricVmsSeen' ? method.call(orchestrator, 'RUNNING') : method.call(orchestrator));

@@ -373,8 +373,8 @@ describe('least privilege', () => {
     const statements = policyOf(template, stack, orchestrator.sweeperFunction);
     const microvm = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
     expect(microvm).toEqual([
-      { Sid: 'ListMicrovms', Action: 'lambda:ListMicrovms', Effect: 'Allow', Resource: '*' },
-      { Sid: 'InspectAndTerminateImageMicrovms', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Effect: 'Allow', Resource: IMAGE_ARN },
+      { Action: 'lambda:ListMicrovms', Effect: 'Allow', Resource: '*' },
+      { Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Effect: 'Allow', Resource: IMAGE_ARN },
     ]);
     expect(JSON.stringify(statements)).not.toMatch(/iam:PassRole|RunMicrovm|PassNetworkConnector/);
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
@@ -749,7 +749,21 @@ describe('validation', () => {
     expect(vars.MICROVM_TOKEN_TTL_SECONDS).toEqual({ Ref: 'Ttl' });
     expect(vars.MICROVM_MAX_SESSIONS).toEqual({ Ref: 'MaxSessions' });
     expect(env(template, /sweeper/).MICROVM_ORPHAN_GRACE_SECONDS).toEqual({ Ref: 'Grace' });
-    expect(JSON.stringify(template.findResources('AWS::Events::Rule'))).toContain('Sweep');
+    expect(vars.MICROVM_MAX_DURATION_SECONDS).toEqual({ Ref: 'Max' });
+    expect(vars.MICROVM_MAX_SESSIONS_PER_OWNER).toEqual({ Ref: 'PerOwner' });
+    // the schedule's rate is the parameter itself, not a default that merely has "Sweep" in its logical id.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: { 'Fn::Join': ['', ['rate(', { Ref: 'Sweep' }, ' minutes)']] },
+    });
+  });
+
+  test('an error names the construct path, so two orchestrators of one app are told apart', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const image = newImage(stack);
+    new MicrovmOrchestrator(stack, 'Interpreter', { image });
+    expect(() => new MicrovmOrchestrator(stack, 'Runners', { image, tokenTtl: Duration.seconds(30) }))
+      .toThrow(/^Stack\/Runners: tokenTtl must be whole minutes from 1 to 60, got "30 seconds"\. /);
   });
 });
 

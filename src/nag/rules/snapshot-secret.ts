@@ -1,7 +1,7 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagMessageLevel, NagRuleCompliance, NagRuleResult } from 'cdk-nag';
 import { credentialKind, dynamicSecretReference, environmentSecret, isSecretName, isTrivialValue } from '../../shared/secrets';
-import { buildContextDirectories, scanBuildContext } from '../private/build-context';
+import { buildContextDirectories, scanBuildContext } from '../private/asset-scan';
 import { isMicrovmImage } from '../private/microvm';
 import { MicrovmRule } from '../private/rule';
 import { UNKNOWN, isObject, listCandidates, referencesNoEchoParameter, render, stringCandidates } from '../private/template';

@@ -1,7 +1,7 @@
 import { aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Egress } from '../network/egress';
-import { MicrovmNetwork } from '../network/microvm-network';
+import { Egress } from '../../network/egress';
+import { MicrovmNetwork } from '../../network/microvm-network';
 
 /**
  * The most closed egress the service allows (it has no managed "no egress" connector): a new isolated

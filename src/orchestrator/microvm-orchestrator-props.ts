@@ -1,0 +1,192 @@
+import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
+import { IdlePolicy } from './idle-policy';
+import { SessionOwner } from './session-owner';
+import { IMicrovmImage } from '../image/microvm-image-base';
+import { Egress } from '../network/egress';
+import { Ingress } from '../network/ingress';
+
+/**
+ * Properties for {@link MicrovmOrchestrator}.
+ */
+export interface MicrovmOrchestratorProps {
+  /**
+   * The image every session's MicroVM is launched from.
+   */
+  readonly image: IMicrovmImage;
+
+  /**
+   * Pin the image version sessions launch. Sessions record the version they run, so a change is traceable.
+   *
+   * @default - the image's latest ACTIVE version at deploy time (for an imported image that does not know it:
+   * the latest ACTIVE version at launch, with a synth warning)
+   */
+  readonly imageVersion?: string;
+
+  /**
+   * Where the MicroVMs' outbound traffic may go. Always passed explicitly to `RunMicrovm`: without it a MicroVM
+   * inherits the image's build egress, which is usually the internet.
+   *
+   * @default - a new isolated `MicrovmNetwork`: no route out, no outbound security group rule
+   */
+  readonly egress?: Egress;
+
+  /**
+   * How traffic reaches the MicroVMs' endpoints.
+   *
+   * @default [Ingress.http()]
+   */
+  readonly ingress?: Ingress[];
+
+  /**
+   * The ports in the MicroVM that session tokens may cover. Never the hooks port of an image defined in this app
+   * or imported with `hooksPort` (synth fails); for an image imported without it, keep `appPorts` clear of its
+   * hooks port yourself.
+   *
+   * @default [8080]
+   */
+  readonly appPorts?: number[];
+
+  /**
+   * The lifetime of a session token, and the most a caller may ask for. Whole minutes, 1 to 60.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly tokenTtl?: Duration;
+
+  /**
+   * When idle MicroVMs are suspended and suspended ones terminated.
+   *
+   * @default IdlePolicy.suspendAfter(Duration.minutes(15)): terminated 1 hour after suspending, auto-resume on
+   */
+  readonly idlePolicy?: IdlePolicy;
+
+  /**
+   * The longest a MicroVM lives, running and suspended time together (the service cannot extend it).
+   * 1 second to 8 hours, whole seconds.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxSessionDuration?: Duration;
+
+  /**
+   * The most live sessions across all callers; more are refused with 429.
+   *
+   * A session counts from its first `PUT` until its `DELETE`, or until the sweeper sees that its VM ended on its
+   * own (idle policy, maximum duration); a `PUT` that relaunches such a session is admitted again.
+   *
+   * @default - no limit beyond the account's MicroVM memory quota
+   */
+  readonly maxSessions?: number;
+
+  /**
+   * The most live sessions one caller may hold; more are refused with 429. Counted like `maxSessions`.
+   *
+   * @default - no per-caller limit
+   */
+  readonly maxSessionsPerOwner?: number;
+
+  /**
+   * Which part of the caller's IAM identity owns a session: the owner alone sees, uses and deletes it, and
+   * `maxSessionsPerOwner` counts per owner. `PRINCIPAL` keys a role caller by its role, so every ECS task, EC2
+   * instance, Lambda function and EKS pod of one role shares its sessions; `ROLE_SESSION` keys it by the full role
+   * session ARN, for callers that give each end user their own role session. Changing it on a deployed
+   * orchestrator hides the sessions created under the other mode from their callers until they end.
+   *
+   * @default SessionOwner.PRINCIPAL
+   */
+  readonly sessionOwner?: SessionOwner;
+
+  /**
+   * A customer-managed KMS key for the sessions table, the log groups (the functions', the MicroVMs' runtime logs,
+   * and the flow logs of the network this construct creates), the alarm topic and the sweeper's failure queue.
+   * A key passed here needs a stack with an explicit Region (the table names its key per Region). For a key of
+   * this app, CloudWatch Logs, CloudWatch alarms and EventBridge are added to its policy; an imported key's policy
+   * must already allow them.
+   *
+   * @default - a new rotated customer-managed key (about $1 per month). In a stack without an explicit Region the
+   * table alone stays on DynamoDB's own key: a TableV2 cannot name a key for an unknown Region.
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Encrypt with keys AWS owns instead of a customer-managed key: no key to pay for, but no key policy, rotation
+   * control or CloudTrail record of its use is yours. The NIST 800-53, HIPAA and PCI DSS packs of cdk-nag then
+   * report the log groups.
+   *
+   * @default false
+   */
+  readonly awsOwnedEncryption?: boolean;
+
+  /**
+   * Where the orchestrator's alarms send their notifications.
+   *
+   * @default - a new SNS topic encrypted with the orchestrator's key (`alarmTopic`): subscribe to it
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * X-Ray tracing of the orchestrator and sweeper functions. Active tracing records each invocation (the first
+   * 100,000 traces a month are free, then about $5 per million recorded in us-east-1: verify).
+   *
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+
+  /**
+   * The role MicroVMs run with. Its credentials are readable by every process in the guest: keep it minimal.
+   *
+   * @default - a new role that may only write to the runtime log group
+   */
+  readonly executionRole?: iam.IRole;
+
+  /**
+   * Whether the MicroVMs' runtime logs go to a log group created for them.
+   *
+   * @default true
+   */
+  readonly runtimeLogging?: boolean;
+
+  /**
+   * How often the sweeper compares the service's MicroVMs with the sessions table. Whole minutes, 1 to 60.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly sweepInterval?: Duration;
+
+  /**
+   * How long a MicroVM no session owns is left alone before the sweeper may terminate it, so a launch in flight
+   * is never mistaken for an orphan. Whole seconds, 1 minute to 8 hours.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly orphanGracePeriod?: Duration;
+
+  /**
+   * Retention of the function and runtime log groups.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the sessions table when it leaves the stack. Deletion protection is on unless this is DESTROY.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The CloudWatch namespace of the orchestrator's and sweeper's metrics.
+   *
+   * @default 'LambdaMicrovms'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Whether to create a CloudWatch dashboard for this orchestrator. The four alarms exist either way (they notify
+   * `alarmTopic`).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+}

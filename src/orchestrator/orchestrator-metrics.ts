@@ -1,0 +1,149 @@
+import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { METRIC, VM_STATE_DIMENSION } from '../shared/contract';
+
+/**
+ * The metrics of a {@link MicrovmOrchestrator}: what its session API and sweeper emit, in its namespace and
+ * `service` dimension. Every name comes from the contract the handlers emit by, so a method never points at a
+ * metric nothing sends.
+ */
+export abstract class MicrovmOrchestratorBase extends Construct {
+  /** the `service` dimension of this orchestrator's metrics. */
+  public abstract readonly serviceName: string;
+  /** the CloudWatch namespace of this orchestrator's metrics. */
+  public abstract readonly metricsNamespace: string;
+
+  /**
+   * A metric emitted by the orchestrator or sweeper, in this orchestrator's namespace and `service` dimension.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+      dimensionsMap: { service: this.serviceName, ...props.dimensionsMap },
+    });
+  }
+
+  /** sessions whose MicroVM was launched (new sessions and relaunches). @default - sum over 5 minutes */
+  public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_CREATED, props);
+  }
+
+  /** sessions resumed from SUSPENDED. @default - sum over 5 minutes */
+  public metricSessionsResumed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_RESUMED, props);
+  }
+
+  /**
+   * sessions ended: a `DELETE` removed a session (counted even when it had no VM), or the sweeper ended a VM past
+   * its session's end.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricSessionsEnded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_ENDED, props);
+  }
+
+  /**
+   * duration of a launch's `RunMicrovm` call(s), retries and generation bumps included, in milliseconds (recorded
+   * when `RunMicrovm` returns, before the row is finished and the token minted).
+   *
+   * @default - p99 over 5 minutes
+   */
+  public metricLaunchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.LAUNCH_LATENCY, { statistic: 'p99', ...props });
+  }
+
+  /** tokens minted. @default - sum over 5 minutes */
+  public metricTokensMinted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.TOKENS_MINTED, props);
+  }
+
+  /** launches refused because the account's MicroVM memory quota is reached (429). @default - sum over 5 minutes */
+  public metricQuotaRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.QUOTA_REJECTIONS, props);
+  }
+
+  /** launches refused by `maxSessions` or `maxSessionsPerOwner` (429). @default - sum over 5 minutes */
+  public metricAdmissionRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ADMISSION_REJECTIONS, props);
+  }
+
+  /**
+   * MicroVM service failures that persisted after retries: answered 502/503, or a `GET` that answered 200 with the
+   * last known state because `GetMicrovm` failed.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricUpstreamErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.UPSTREAM_ERRORS, props);
+  }
+
+  /**
+   * Launches whose `RunMicrovm` failed after retries for any reason but the memory quota (which
+   * `metricQuotaRejections` counts): throttling or 5xx that persisted, a missing image, denied permissions.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricLaunchFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.LAUNCH_FAILURES, props);
+  }
+
+  /**
+   * MicroVMs of the image the sweeper saw in one state (for example `RUNNING` or `SUSPENDED`).
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricVmsSeen(state: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.VMS_SEEN, {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      ...props,
+      dimensionsMap: { [VM_STATE_DIMENSION]: state, ...props.dimensionsMap },
+    });
+  }
+
+  /** MicroVMs no session owns, found past their grace period (one is counted on each sweep that sees it). @default - sum over 5 minutes */
+  public metricOrphansFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ORPHANS_FOUND, props);
+  }
+
+  /**
+   * unowned MicroVMs past their grace period that the sweeper left alone because a launch still in its window
+   * (a LAUNCHING row) may claim them (one is counted on each sweep that sees it).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricProtectedByLaunch(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.PROTECTED_BY_LAUNCH, props);
+  }
+
+  /** orphaned MicroVMs the sweeper terminated. @default - sum over 5 minutes */
+  public metricOrphansTerminated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ORPHANS_TERMINATED, props);
+  }
+
+  /**
+   * session rows the sweeper marked TERMINATED because their VM ended, plus rows it deleted for interrupted
+   * `DELETE`s and launches that died without a VM.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricRowsRepaired(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ROWS_REPAIRED, props);
+  }
+
+  /** how long one sweep took, in milliseconds. @default - maximum over 5 minutes */
+  public metricSweepDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SWEEP_DURATION, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** errors the sweeper hit (a sweep may still finish with errors). @default - sum over 5 minutes */
+  public metricSweepErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SWEEP_ERRORS, props);
+  }
+}

@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Ingress } from '../../network/ingress';
+import { LIMITS } from '../../shared/contract';
+import { durationInRange, invalidProp, isToken } from '../../shared/validation';
+import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
+
+/** The orchestrator's props, validated and with their defaults. */
+export interface ResolvedConfig {
+  readonly ingressArns: string[];
+  readonly appPorts: number[];
+  readonly hooksPort?: number;
+  readonly tokenTtlSeconds: number;
+  readonly maxDurationSeconds: number;
+  readonly sweepInterval: Duration;
+  readonly orphanGraceSeconds: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Validates every prop in one place (tokens skipped) and resolves the defaults. */
+export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps): ResolvedConfig {
+  const ingressArns = Ingress._renderArns(scope, props.ingress ?? [Ingress.http()], 'ingress');
+  // from the image's interface, so an imported image (fromImageAttributes({ hooksPort })) is guarded too.
+  const hooksPort = props.image.hooksPort !== undefined && !isToken(props.image.hooksPort) ? props.image.hooksPort : undefined;
+
+  const appPorts = props.appPorts ?? [8080];
+  if (!isToken(appPorts)) {
+    if (appPorts.length === 0) {
+      throw invalidProp('appPorts', appPorts, 'name at least one port', 'Tokens are minted for these ports: use [8080] for the default app port.');
+    }
+    for (const port of appPorts) {
+      if (isToken(port)) continue;
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw invalidProp('appPorts', appPorts, 'contain only ports from 1 to 65535', `Fix or remove ${port}.`);
+      }
+      if (port === hooksPort) {
+        throw invalidProp('appPorts', appPorts, `not include the image's hooks port ${hooksPort}`,
+          'A token for the hooks port would let callers drive the lifecycle hooks: serve the app on another port.');
+      }
+    }
+    if (new Set(appPorts).size !== appPorts.length) {
+      throw invalidProp('appPorts', appPorts, 'not repeat a port', 'Remove the duplicate.');
+    }
+  }
+
+  const tokenTtl = durationInRange('tokenTtl', props.tokenTtl ?? Duration.minutes(5),
+    { unit: 'minutes', min: LIMITS.MIN_TOKEN_TTL_SECONDS, max: LIMITS.MAX_TOKEN_TTL_SECONDS, rule: 'be whole minutes from 1 to 60' },
+    'The service mints tokens for 1 to 60 minutes; AWS recommends 15 minutes or less, refreshed before expiry.');
+
+  const maxDuration = durationInRange('maxSessionDuration', props.maxSessionDuration ?? Duration.hours(1),
+    { unit: 'seconds', min: 1, max: LIMITS.MAX_DURATION_SECONDS, rule: 'be whole seconds from 1 second to 8 hours' },
+    'The service ends every MicroVM after at most 8 hours, running and suspended time together.');
+
+  for (const [prop, value] of [['maxSessions', props.maxSessions], ['maxSessionsPerOwner', props.maxSessionsPerOwner]] as const) {
+    if (value === undefined || isToken(value)) continue;
+    if (!Number.isInteger(value) || value < 1) {
+      throw invalidProp(prop, value, 'be a positive integer', 'Omit it for no limit.');
+    }
+  }
+  if (props.maxSessions !== undefined && props.maxSessionsPerOwner !== undefined &&
+    !isToken(props.maxSessions) && !isToken(props.maxSessionsPerOwner) && props.maxSessionsPerOwner > props.maxSessions) {
+    throw invalidProp('maxSessionsPerOwner', props.maxSessionsPerOwner, `not exceed maxSessions (${props.maxSessions})`,
+      'Lower it or raise maxSessions.');
+  }
+
+  const sweepInterval = durationInRange('sweepInterval', props.sweepInterval ?? Duration.minutes(5),
+    { unit: 'minutes', min: 60, max: 3600, rule: 'be whole minutes from 1 to 60' },
+    'An orphaned MicroVM bills until a sweep terminates it: sweep at least hourly.');
+
+  const orphanGrace = durationInRange('orphanGracePeriod', props.orphanGracePeriod ?? Duration.minutes(10),
+    { unit: 'seconds', min: 60, max: LIMITS.MAX_DURATION_SECONDS, rule: 'be whole seconds from 1 minute to 8 hours' },
+    'A shorter grace period could terminate a MicroVM whose launch is still being recorded.');
+
+  if (props.encryptionKey && Token.isUnresolved(Stack.of(scope).region)) {
+    throw invalidProp('encryptionKey', 'a KMS key in a region-agnostic stack', 'be used in a stack with an explicit region',
+      'The sessions table names its key per region: give the stack `env: { region }`, or omit encryptionKey.');
+  }
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+    throw invalidProp('removalPolicy', removalPolicy, 'be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY',
+      'DynamoDB tables cannot be snapshotted by CloudFormation; point-in-time recovery is on.');
+  }
+
+  if (props.metricsNamespace !== undefined && !isToken(props.metricsNamespace) &&
+    !/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(props.metricsNamespace)) {
+    throw invalidProp('metricsNamespace', props.metricsNamespace, 'be 1-255 characters of letters, digits and . - _ / # :',
+      'Use a namespace such as "LambdaMicrovms".');
+  }
+
+  return {
+    ingressArns,
+    appPorts,
+    hooksPort,
+    tokenTtlSeconds: tokenTtl.toSeconds({ integral: false }),
+    maxDurationSeconds: maxDuration.toSeconds({ integral: false }),
+    sweepInterval,
+    orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
+    removalPolicy,
+  };
+}
