@@ -27,57 +27,43 @@ export function createAlarms(scope: Construct, metrics: MicrovmOrchestratorBase,
   const five = Duration.minutes(5);
   const { orchestrator, sweeper } = functions;
 
-  const sweeperErrors = new cloudwatch.MathExpression({
-    label: 'sweeper errors',
-    expression: 'FILL(sweepErrors, 0) + FILL(fnErrors, 0)',
-    usingMetrics: {
-      sweepErrors: metrics.metricSweepErrors({ period: sweepPeriod }),
-      fnErrors: sweeper.metricErrors({ period: sweepPeriod, statistic: cloudwatch.Stats.SUM }),
-    },
-    period: sweepPeriod,
-  }).createAlarm(scope, 'SweeperErrorsAlarm', {
-    alarmDescription: 'The MicroVM sweeper failed on two consecutive sweeps: orphaned MicroVMs may be billing.',
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 2,
-    datapointsToAlarm: 2,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const sweeperErrors = withFunctionErrors('sweeper errors', 'sweepErrors', metrics.metricSweepErrors({ period: sweepPeriod }), sweeper, sweepPeriod)
+    .createAlarm(scope, 'SweeperErrorsAlarm', atLeast(1, 2,
+      'The MicroVM sweeper failed on two consecutive sweeps: orphaned MicroVMs may be billing.'));
 
   // an orphan is confirmed on one sweep and terminated on the next, so three in a row means cleanup is stuck.
-  const orphansPersisting = metrics.metricOrphansFound({ period: sweepPeriod }).createAlarm(scope, 'OrphansPersistingAlarm', {
-    alarmDescription: 'The sweeper found MicroVMs no session owns on three consecutive sweeps: they are not being terminated.',
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const orphansPersisting = metrics.metricOrphansFound({ period: sweepPeriod }).createAlarm(scope, 'OrphansPersistingAlarm', atLeast(1, 3,
+    'The sweeper found MicroVMs no session owns on three consecutive sweeps: they are not being terminated.'));
 
-  const quotaRejections = metrics.metricQuotaRejections({ period: five }).createAlarm(scope, 'QuotaRejectionsAlarm', {
-    alarmDescription: 'Sessions were refused because the account\'s MicroVM memory quota is reached: raise it or end idle sessions.',
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const quotaRejections = metrics.metricQuotaRejections({ period: five }).createAlarm(scope, 'QuotaRejectionsAlarm', atLeast(1, 1,
+    'Sessions were refused because the account\'s MicroVM memory quota is reached: raise it or end idle sessions.'));
 
-  const launchFailures = new cloudwatch.MathExpression({
-    label: 'launch failures',
-    expression: 'FILL(launches, 0) + FILL(fnErrors, 0)',
-    usingMetrics: {
-      launches: metrics.metricLaunchFailures({ period: five }),
-      fnErrors: orchestrator.metricErrors({ period: five, statistic: cloudwatch.Stats.SUM }),
-    },
-    period: five,
-  }).createAlarm(scope, 'LaunchFailuresAlarm', {
-    alarmDescription: 'MicroVM launches failed after retries (not the memory quota), or the orchestrator function crashed, in two consecutive 5-minute periods.',
-    threshold: 5,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 2,
-    datapointsToAlarm: 2,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const launchFailures = withFunctionErrors('launch failures', 'launches', metrics.metricLaunchFailures({ period: five }), orchestrator, five)
+    .createAlarm(scope, 'LaunchFailuresAlarm', atLeast(5, 2,
+      'MicroVM launches failed after retries (not the memory quota), or the orchestrator function crashed, in two consecutive 5-minute periods.'));
 
   return { sweeperErrors, orphansPersisting, quotaRejections, launchFailures };
+}
+
+/** `metric` (named `id` in the expression) plus `fn`'s errors: a failure the handler counted, or one that crashed it. */
+function withFunctionErrors(label: string, id: string, metric: cloudwatch.IMetric, fn: lambda.IFunction,
+  period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    label,
+    expression: `FILL(${id}, 0) + FILL(fnErrors, 0)`,
+    usingMetrics: { [id]: metric, fnErrors: fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }) },
+    period,
+  });
+}
+
+/** Alarm at `threshold` or more in `periods` consecutive periods; no data is no failure. */
+function atLeast(threshold: number, periods: number, alarmDescription: string): cloudwatch.CreateAlarmOptions {
+  return {
+    alarmDescription,
+    threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: periods,
+    ...(periods > 1 ? { datapointsToAlarm: periods } : {}),
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
 }
