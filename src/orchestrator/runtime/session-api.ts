@@ -13,13 +13,14 @@ import {
 } from '@aws-sdk/client-lambda-microvms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-error';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { GONE_STATES, SessionLauncher } from './session-launcher';
-import { countsForAdmission, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
 import { SESSION_METRICS } from '../../shared/contract';
 
 
@@ -30,6 +31,8 @@ export interface SessionApiProps {
   readonly config: OrchestratorConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The `maxSessions` counter. @default built from `config.maxSessions` (disabled without it) */
+  readonly admission?: AdmissionCounter;
   /** Clock for leases and lifetimes (epoch ms). */
   readonly now?: () => number;
   /** How long a launch lease lasts before another caller may take the launch over. @default 30 s */
@@ -92,7 +95,11 @@ export class SessionApi {
     this.now = props.now ?? Date.now;
     this.leaseMs = props.leaseMilliseconds ?? 30_000;
     this.waitPolls = Math.ceil((props.launchWaitMilliseconds ?? 1500) / POLL_INTERVAL_MS);
-    this.launcher = new SessionLauncher({ ...props, store: this.store, now: this.now, leaseMs: this.leaseMs });
+    // built once: without maxSessions nothing is counted, and nothing downstream asks again.
+    const { maxSessions, tableName } = props.config;
+    const admission = props.admission
+      ?? (maxSessions === undefined ? AdmissionCounter.disabled() : AdmissionCounter.of(props.documentClient, tableName, maxSessions));
+    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs });
   }
 
   /** Answers one Function URL request; never throws and never returns a stack trace. */
@@ -278,7 +285,7 @@ export class SessionApi {
       // a LAUNCHING row abandoned before RunMicrovm answered has no microvmId: if its VM exists,
       // no row owns it any more and the sweeper terminates it.
       await this.launcher.terminateOrRelease(ending, ending.microvmId);
-      if (await this.store.deleteSession(ending, this.config.maxSessions !== undefined)) {
+      if (await this.launcher.deleteRow(ending)) {
         this.count(SESSION_METRICS.SESSIONS_ENDED);
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);

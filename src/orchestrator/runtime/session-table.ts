@@ -9,6 +9,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { admissionGuard, COUNTS_FOR_ADMISSION, countsForAdmission, TERMINATED_VM_STATE } from './admission-counter';
+import { isConditionFailed } from './table/conditional';
 import { TABLE } from '../../shared/contract';
 
 /** Row status; the VM's own state is tracked separately in `vmState`. */
@@ -38,8 +40,6 @@ export interface SessionItem {
 
 /** Partition holding counters; owners are hex digests so they never collide with it. */
 export const META_PARTITION = TABLE.META_PARTITION;
-/** Sort key of the global session counter used by `maxSessions`. */
-export const SESSION_COUNTER_KEY = 'sessions';
 /** Partition of the sweeper's orphan suspects. */
 export const ORPHAN_PARTITION = TABLE.ORPHAN_PARTITION;
 
@@ -51,32 +51,6 @@ export function sha256Hex(value: string): string {
 /** The RunMicrovm clientToken of one generation of one session (contract: 64 hex characters). */
 export function clientTokenFor(owner: string, sessionId: string, generation: number): string {
   return sha256Hex(`${owner}/${sessionId}/${generation}`);
-}
-
-/** The `vmState` of a row whose VM is known to be gone. */
-export const TERMINATED_VM_STATE = 'TERMINATED';
-
-/**
- * True when a row counts toward `maxSessions` and `maxSessionsPerOwner`: every session row except one whose VM was
- * seen TERMINATED (its VM ended on its own: idle policy, maximum duration, or the service). Such a row stays for
- * GET and for the next PUT, which relaunches it and so admits it again.
- */
-export function countsForAdmission(row: { readonly vmState?: string }): boolean {
-  return row.vmState !== TERMINATED_VM_STATE;
-}
-
-/** {@link countsForAdmission} as a DynamoDB condition; `:terminatedVm` is {@link TERMINATED_VM_STATE}. */
-export const COUNTS_FOR_ADMISSION = '(attribute_not_exists(vmState) OR vmState <> :terminatedVm)';
-
-/** The condition that a row's `vmState` still says what `row` says about admission (pins counted-ness). */
-export function admissionGuard(row: { readonly vmState?: string }): string {
-  return countsForAdmission(row) ? COUNTS_FOR_ADMISSION : 'vmState = :terminatedVm';
-}
-
-
-/** True for DynamoDB's "condition not met" answer, which is control flow here, not a failure. */
-export function isConditionFailed(err: unknown): boolean {
-  return (err as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 /** A page of sessions and the opaque token for the next one. */
@@ -293,9 +267,9 @@ export class SessionStore {
 
   /**
    * Deletes a row only if it still holds `leaseId` in `generation` (or, without a lease, is
-   * still that generation), and gives back its admission slot if it held one. False when the row changed.
+   * still that generation; its admission slot is the caller's to give back). False when the row changed.
    */
-  async deleteSession(row: SessionItem, countAdmission: boolean): Promise<boolean> {
+  async deleteSession(row: SessionItem): Promise<boolean> {
     const values: Record<string, unknown> = { ':g': row.generation, ':terminatedVm': TERMINATED_VM_STATE };
     let condition = `generation = :g AND ${admissionGuard(row)}`;
     if (row.leaseId !== undefined) {
@@ -313,7 +287,6 @@ export class SessionStore {
       if (isConditionFailed(err)) return false;
       throw err;
     }
-    if (countAdmission && countsForAdmission(row)) await this.releaseSlot();
     return true;
   }
 
@@ -352,51 +325,6 @@ export class SessionStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return count;
-  }
-
-  /** Takes one slot of the global admission counter; false when `max` slots are taken. */
-  async acquireSlot(max: number, updatedAt: string): Promise<boolean> {
-    try {
-      await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-        ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-        // every change bumps `version`, so the sweeper's reconciliation can tell it raced nothing.
-        UpdateExpression: 'ADD #count :one, #version :one SET updatedAt = :u',
-        ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
-        ExpressionAttributeValues: { ':one': 1, ':max': max, ':u': updatedAt },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
-  }
-
-  /** Gives a slot back; never drives the counter below zero. */
-  async releaseSlot(): Promise<void> {
-    try {
-      await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-        ConditionExpression: '#count > :zero',
-        UpdateExpression: 'ADD #count :minus, #version :one',
-        ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
-        ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':one': 1 },
-      }));
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
-  }
-
-  /** Current value of the global admission counter (0 when never used). */
-  async slotsInUse(): Promise<number> {
-    const out = await this.documentClient.send(new GetCommand({
-      TableName: this.tableName,
-      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-      ConsistentRead: true,
-    }));
-    return (out.Item?.count as number | undefined) ?? 0;
   }
 }
 

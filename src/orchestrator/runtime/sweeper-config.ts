@@ -27,9 +27,15 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
     imageArn,
     orphanGracePeriodSeconds: wholeSeconds(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS) ?? DEFAULT_ORPHAN_GRACE_SECONDS,
     maxSessionDurationSeconds: wholeSeconds(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS),
-    // rows the sweeper deletes give their admission slot back when the session API counts them.
-    releaseAdmissionSlots: Boolean(env[ENV.MAX_SESSIONS]?.trim()),
   };
+}
+
+/**
+ * True when the session API counts rows against `maxSessions` (set in the same environment): the sweeper then
+ * gives back the slots of the rows it removes and reconciles the counter.
+ */
+export function countsAdmission(env: Env = process.env): boolean {
+  return Boolean(env[ENV.MAX_SESSIONS]?.trim());
 }
 
 /**

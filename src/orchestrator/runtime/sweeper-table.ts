@@ -3,12 +3,13 @@
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { admissionGuard, COUNTS_FOR_ADMISSION, isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY, TERMINATED_VM_STATE } from './session-table';
+import { admissionGuard, COUNTS_FOR_ADMISSION, TERMINATED_VM_STATE } from './admission-counter';
+import { ORPHAN_PARTITION } from './session-table';
+import { isConditionFailed } from './table/conditional';
 
 /**
  * The sweeper's view of the sessions table (schema in the team contract): session rows, and suspects in the
@@ -38,13 +39,6 @@ export interface SuspectRow {
   readonly claimedBy?: string;
   readonly claimedAt?: number;
   readonly terminatedAt?: string;
-}
-
-/** The `maxSessions` admission counter as read before a scan. */
-export interface SlotCounter {
-  readonly count: number;
-  /** Bumped by every acquire and release; undefined on counters written before versions existed. */
-  readonly version?: number;
 }
 
 export interface TableSnapshot {
@@ -218,41 +212,6 @@ export class SweeperTable {
       ConditionExpression: `${guard.expression} AND ${admissionGuard(row)}`,
       ExpressionAttributeNames: guard.names,
       ExpressionAttributeValues: { ...guard.values, ':terminatedVm': TERMINATED_VM_STATE },
-    })));
-  }
-
-  /** The admission counter (strongly consistent); undefined when no slot was ever taken. */
-  public async readSlotCounter(): Promise<SlotCounter | undefined> {
-    const out = await this.call(() => this.client.send(new GetCommand({
-      TableName: this.tableName,
-      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-      ConsistentRead: true,
-    })));
-    if (!out.Item) {
-      return undefined;
-    }
-    return { count: optNumber(out.Item.count) ?? 0, version: optNumber(out.Item.version) };
-  }
-
-  /**
-   * Sets the admission counter to the number of counted session rows a scan found, only if no slot was taken or given
-   * back since `seen` was read (the version is unchanged). Rows that DynamoDB's TTL deleted never gave their slot
-   * back; this is how those slots return.
-   */
-  public async reconcileSlotCounter(seen: SlotCounter, rows: number): Promise<boolean> {
-    const versioned = seen.version !== undefined;
-    return this.conditional(() => this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-      ConditionExpression: versioned ? '#count = :seen AND #version = :v' : '#count = :seen AND attribute_not_exists(#version)',
-      UpdateExpression: 'SET #count = :rows ADD #version :one',
-      ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
-      ExpressionAttributeValues: {
-        ':seen': seen.count,
-        ':rows': rows,
-        ':one': 1,
-        ...(versioned ? { ':v': seen.version } : {}),
-      },
     })));
   }
 

@@ -11,7 +11,7 @@ import {
   TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { countsForAdmission, SessionStore } from './session-table';
+import { AdmissionCounter, countsForAdmission, SlotCounter } from './admission-counter';
 import {
   BackoffOptions,
   Clock,
@@ -24,7 +24,7 @@ import {
   Sleep,
   withRetries,
 } from './sweeper-pacing';
-import { SessionRow, SlotCounter, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
+import { SessionRow, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
 import { LIMITS, LIVE_VM_STATES, SWEEPER_METRICS, VM_STATE_DIMENSION, VM_STATES } from '../../shared/contract';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
@@ -61,11 +61,6 @@ export interface SweeperConfig {
   readonly confirmAfterSeconds?: number;
   /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
   readonly concurrency?: number;
-  /**
-   * The session API counts rows against `maxSessions` (a counter in `#meta`): a row the sweeper deletes gives
-   * its slot back. Default false.
-   */
-  readonly releaseAdmissionSlots?: boolean;
 }
 
 export interface SweeperOptions {
@@ -74,6 +69,11 @@ export interface SweeperOptions {
   readonly config: SweeperConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The session API's `maxSessions` counter: rows the sweeper removes or marks TERMINATED give their slot back, and
+   * each run reconciles it with the table. Default {@link AdmissionCounter.disabled} (no `maxSessions`).
+   */
+  readonly admission?: AdmissionCounter;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
   readonly now?: () => number;
   /** Monotonic milliseconds for the deadline and pacing. Default `performance.now`. */
@@ -179,6 +179,7 @@ export class Sweeper {
   private readonly maxListPages: number;
   private readonly maxTerminations: number;
   private readonly concurrency: number;
+  private readonly admission: AdmissionCounter;
 
   constructor(private readonly options: SweeperOptions) {
     const { config } = options;
@@ -195,6 +196,7 @@ export class Sweeper {
     this.maxListPages = config.budget.maxListPages ?? DEFAULT_MAX_LIST_PAGES;
     this.maxTerminations = config.budget.maxTerminations ?? DEFAULT_MAX_TERMINATIONS;
     this.concurrency = config.concurrency ?? 4;
+    this.admission = options.admission ?? AdmissionCounter.disabled();
   }
 
   /** One sweep. Never throws: failures are counted in `errors`, logged, and retried by the next run. */
@@ -215,7 +217,7 @@ export class Sweeper {
     const table = new SweeperTable(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
     try {
       // read before the scan: a slot taken or given back while the scan runs changes its version.
-      const counter = this.options.config.releaseAdmissionSlots ? await table.readSlotCounter() : undefined;
+      const counter = await withRetries(retry, () => this.admission.read());
       const snapshot = await table.scan(() => remainingMs() <= 0);
       if (!snapshot) {
         report.stoppedBy = 'deadline';
@@ -225,7 +227,7 @@ export class Sweeper {
         report.sessionsScanned = snapshot.sessions.length;
         if (counter) {
           const counted = snapshot.sessions.filter(countsForAdmission).length;
-          await this.guard(report, () => this.reconcileSlots(report, table, counter, counted));
+          await this.guard(report, () => this.reconcileSlots(report, retry, counter, counted));
         }
         const run = this.newRun(report, snapshot, table, retry, remainingMs);
         await this.sweepList(run);
@@ -246,8 +248,8 @@ export class Sweeper {
    * VMs). Without it, every counted row that DynamoDB's TTL removes keeps its slot forever and admission ends up
    * refusing every new session.
    */
-  private async reconcileSlots(report: MutableReport, table: SweeperTable, counter: SlotCounter, rows: number): Promise<void> {
-    if (counter.count === rows || !await table.reconcileSlotCounter(counter, rows)) {
+  private async reconcileSlots(report: MutableReport, retry: RetryContext, counter: SlotCounter, rows: number): Promise<void> {
+    if (counter.count === rows || !await withRetries(retry, () => this.admission.reconcile(counter, rows))) {
       return;
     }
     report.slotsReconciled = counter.count - rows;
@@ -447,7 +449,7 @@ export class Sweeper {
       repaired = await this.deleteRow(run, row);
     } else if (countsForAdmission(row) && await table.markTerminated(row, new Date(now).toISOString())) {
       // the session no longer counts toward the admission limits: its slot goes back.
-      await this.releaseSlot(run);
+      await withRetries(run.retry, () => this.admission.release());
       repaired = true;
     }
     if (repaired) {
@@ -501,16 +503,8 @@ export class Sweeper {
     if (!await run.table.deleteRow(row)) {
       return false;
     }
-    if (countsForAdmission(row)) {
-      await this.releaseSlot(run);
-    }
+    await withRetries(run.retry, () => this.admission.releaseFor(row));
     return true;
-  }
-
-  private async releaseSlot(run: Run): Promise<void> {
-    if (this.options.config.releaseAdmissionSlots) {
-      await withRetries(run.retry, () => new SessionStore(this.options.documentClient, this.options.config.tableName).releaseSlot());
-    }
   }
 
   private async isGone(run: Run, microvmId: string): Promise<boolean> {

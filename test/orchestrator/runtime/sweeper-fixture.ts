@@ -5,6 +5,7 @@ import { LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
+import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
 import { clientTokenFor, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';
 
@@ -89,7 +90,16 @@ export interface SweeperExtras {
   readonly maxAttempts?: number;
 }
 
-export function newSweeper(fx: Fixture, config: Partial<SweeperConfig> = {}, extra: SweeperExtras = {}): Sweeper {
+/** A sweeper's configuration for a test; `admissionCounter` gives it the `maxSessions` counter, as the handler does when it is set. */
+export type SweeperSetup = Partial<SweeperConfig> & { readonly admissionCounter?: boolean };
+
+/** Test support: the `maxSessions` counter's value (0 when never used). */
+export async function slotsInUse(fx: Pick<Fixture, 'documentClient' | 'tableName'>): Promise<number> {
+  return (await AdmissionCounter.of(fx.documentClient, fx.tableName).read())?.count ?? 0;
+}
+
+export function newSweeper(fx: Fixture, setup: SweeperSetup = {}, extra: SweeperExtras = {}): Sweeper {
+  const { admissionCounter, ...config } = setup;
   const microvms = extra.sdkMaxAttempts === undefined
     ? fx.microvms
     : new LambdaMicrovmsClient({ endpoint: fx.emulator.endpoint, region: fx.emulator.region, credentials, maxAttempts: extra.sdkMaxAttempts });
@@ -107,6 +117,7 @@ export function newSweeper(fx: Fixture, config: Partial<SweeperConfig> = {}, ext
     },
     logger: quietLogger(),
     metrics: extra.metrics ?? quietMetrics(),
+    admission: admissionCounter ? AdmissionCounter.of(fx.documentClient, fx.tableName) : undefined,
     now: () => fx.emulator.now(),
     clock: extra.clock,
     sleep: extra.sleep,
