@@ -20,7 +20,8 @@ import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { GONE_STATES, SessionLauncher } from './session-launcher';
-import { InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { SessionItem, sha256Hex } from './table/schema';
+import { InvalidNextTokenError, SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
 

@@ -8,7 +8,8 @@ import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMi
 import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError, errorName } from './api-error';
 import type { OrchestratorConfig } from './config';
-import { clientTokenFor, SessionItem, SessionStore } from './session-table';
+import { clientTokenFor, SessionItem } from './table/schema';
+import { SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
 /** VM states after which a VM never serves again. */

@@ -24,7 +24,8 @@ import {
   Sleep,
   withRetries,
 } from './sweeper-pacing';
-import { SessionRow, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
+import { ScannedSession, SuspectRow } from './table/schema';
+import { SweeperStore, TableSnapshot } from './table/sweeper-store';
 import { LIMITS, LIVE_VM_STATES, SWEEPER_METRICS, VM_STATE_DIMENSION, VM_STATES } from '../../shared/contract';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
@@ -148,11 +149,11 @@ type MutableReport = { -readonly [K in keyof SweepReport]: SweepReport[K] };
 interface Run {
   readonly report: MutableReport;
   readonly snapshot: TableSnapshot;
-  readonly byVm: Map<string, SessionRow[]>;
+  readonly byVm: Map<string, ScannedSession[]>;
   /** VMs started at or after this may belong to a launch still in flight. */
   readonly launchesSince: number;
   readonly seen: Set<string>;
-  readonly table: SweeperTable;
+  readonly table: SweeperStore;
   readonly retry: RetryContext;
   /** Milliseconds left before the run's deadline. */
   readonly remainingMs: () => number;
@@ -214,7 +215,7 @@ export class Sweeper {
       }),
     };
     const report = emptyReport(runId);
-    const table = new SweeperTable(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
+    const table = new SweeperStore(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
     try {
       // read before the scan: a slot taken or given back while the scan runs changes its version.
       const counter = await withRetries(retry, () => this.admission.read());
@@ -259,12 +260,12 @@ export class Sweeper {
   private newRun(
     report: MutableReport,
     snapshot: TableSnapshot,
-    table: SweeperTable,
+    table: SweeperStore,
     retry: RetryContext,
     remainingMs: () => number,
   ): Run {
     const now = this.now();
-    const byVm = new Map<string, SessionRow[]>();
+    const byVm = new Map<string, ScannedSession[]>();
     let launchesSince = Number.POSITIVE_INFINITY;
     for (const row of snapshot.sessions) {
       if (row.microvmId) {
@@ -392,7 +393,7 @@ export class Sweeper {
     }
   }
 
-  private async endSession(run: Run, row: SessionRow, now: number): Promise<void> {
+  private async endSession(run: Run, row: ScannedSession, now: number): Promise<void> {
     if (!this.mayTerminate(run)) {
       return;
     }
@@ -439,7 +440,7 @@ export class Sweeper {
   }
 
   /** Marks (or, for an ENDING session, deletes) a row whose VM is gone. */
-  private async repairRow(run: Run, row: SessionRow, now: number): Promise<void> {
+  private async repairRow(run: Run, row: ScannedSession, now: number): Promise<void> {
     const { table } = run;
     if (this.hasLiveLease(row, now)) {
       return;
@@ -499,7 +500,7 @@ export class Sweeper {
     }));
   }
 
-  private async deleteRow(run: Run, row: SessionRow): Promise<boolean> {
+  private async deleteRow(run: Run, row: ScannedSession): Promise<boolean> {
     if (!await run.table.deleteRow(row)) {
       return false;
     }
@@ -524,17 +525,17 @@ export class Sweeper {
    * A row written moments ago may name a VM that the eventually consistent list and GetMicrovm do not show
    * yet: it is not judged by its absence until it is older than the confirmation interval.
    */
-  private isFresh(row: SessionRow, now: number): boolean {
+  private isFresh(row: ScannedSession, now: number): boolean {
     const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
     return Number.isFinite(touched) && touched + this.confirmMs > now;
   }
 
-  private hasLiveLease(row: SessionRow, now: number): boolean {
+  private hasLiveLease(row: ScannedSession, now: number): boolean {
     return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > now;
   }
 
   /** A LAUNCHING row without a VM whose lease (and then a grace period) ran out: nobody is coming back for it. */
-  private isDeadLaunch(row: SessionRow, now: number): boolean {
+  private isDeadLaunch(row: ScannedSession, now: number): boolean {
     return row.status === 'LAUNCHING' && !row.microvmId && this.launchWindowClosed(row, now);
   }
 
@@ -544,13 +545,13 @@ export class Sweeper {
    * caller walked away stays LAUNCHING with its previous VM's id until the next PUT replays it; it is kept, but
    * no longer protects unowned VMs.
    */
-  private launchWindowClosed(row: SessionRow, now: number): boolean {
+  private launchWindowClosed(row: ScannedSession, now: number): boolean {
     const leaseEnd = row.leaseExpiresAt ?? 0;
     const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
     return leaseEnd + this.graceMs < now && (!Number.isFinite(touched) || touched + this.graceMs < now);
   }
 
-  private isPastEnd(row: SessionRow, vm: MicrovmItem, now: number): boolean {
+  private isPastEnd(row: ScannedSession, vm: MicrovmItem, now: number): boolean {
     const expiresAt = Date.parse(row.expiresAt ?? '');
     if (Number.isFinite(expiresAt) && expiresAt <= now) {
       return true;

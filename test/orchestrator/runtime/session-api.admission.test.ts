@@ -1,6 +1,6 @@
 import { body, event, Rig, startRig } from './harness';
 import { fixtureOf, newSweeper, slotsInUse as slotsOf } from './sweeper-fixture';
-import { sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 
 // Admission limits count live sessions: a session whose VM ended on its own (idle policy, maximum duration, the
 // service) stops counting once its row says TERMINATED, and counts again when a PUT relaunches it.

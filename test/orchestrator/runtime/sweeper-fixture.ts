@@ -6,8 +6,9 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Quer
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
-import { clientTokenFor, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
 import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';
+import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { TABLE } from '../../../src/shared/contract';
 
 /** Test start time on the emulated clock (frozen unless a test advances it). */
 export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -188,7 +189,7 @@ export async function suspects(fx: Fixture): Promise<Record<string, any>[]> {
       TableName: fx.tableName,
       KeyConditionExpression: '#o = :o',
       ExpressionAttributeNames: { '#o': 'owner' },
-      ExpressionAttributeValues: { ':o': ORPHAN_PARTITION },
+      ExpressionAttributeValues: { ':o': TABLE.ORPHAN_PARTITION },
       ConsistentRead: true,
       ExclusiveStartKey: start,
     }));

@@ -17,8 +17,8 @@ import {
   terminations,
 } from './sweeper-fixture';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
-import { ORPHAN_PARTITION } from '../../../src/orchestrator/runtime/session-table';
-import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
+import { SweeperStore } from '../../../src/orchestrator/runtime/table/sweeper-store';
+import { TABLE } from '../../../src/shared/contract';
 
 const MINUTE = 60_000;
 
@@ -105,7 +105,7 @@ describe('orphans', () => {
     seedVms(fx, 120, 60);
     await fx.documentClient.send(new PutCommand({
       TableName: fx.tableName,
-      Item: { owner: ORPHAN_PARTITION, sessionId: 'mvm-gone', microvmId: 'mvm-gone', firstSeenAt: new Date(fx.emulator.now() - 10 * MINUTE).toISOString() },
+      Item: { owner: TABLE.ORPHAN_PARTITION, sessionId: 'mvm-gone', microvmId: 'mvm-gone', firstSeenAt: new Date(fx.emulator.now() - 10 * MINUTE).toISOString() },
     }));
 
     // WHEN a sweep stops after two pages, then a sweep reads all three
@@ -316,7 +316,7 @@ describe('rows', () => {
 
   test('a repair never clobbers a relaunch that happened after the scan', async () => {
     // GIVEN the row the sweeper scanned (generation 1 on a dead VM), then relaunched as generation 2
-    const table = new SweeperTable(fx.documentClient, fx.tableName, (fn) => fn());
+    const table = new SweeperStore(fx.documentClient, fx.tableName, (fn) => fn());
     await putSession(fx, { sessionId: 'relaunched', microvmId: 'mvm-old' });
     const scanned = (await table.scan(() => false))!.sessions[0];
     await fx.documentClient.send(new UpdateCommand({
@@ -540,7 +540,7 @@ describe('claims', () => {
     await fx.documentClient.send(new PutCommand({
       TableName: fx.tableName,
       Item: {
-        owner: ORPHAN_PARTITION,
+        owner: TABLE.ORPHAN_PARTITION,
         sessionId: vm,
         microvmId: vm,
         firstSeenAt: new Date(now - 10 * MINUTE).toISOString(),

@@ -1,6 +1,5 @@
 // handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
 /* eslint-disable import/no-extraneous-dependencies */
-import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -9,49 +8,11 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { admissionGuard, COUNTS_FOR_ADMISSION, countsForAdmission, TERMINATED_VM_STATE } from './admission-counter';
-import { isConditionFailed } from './table/conditional';
-import { TABLE } from '../../shared/contract';
-
-/** Row status; the VM's own state is tracked separately in `vmState`. */
-export type SessionStatus = 'LAUNCHING' | 'ACTIVE' | 'ENDING';
-
-/** One session row (schema in the team contract). No token and no payload is ever stored. */
-export interface SessionItem {
-  readonly owner: string;
-  readonly sessionId: string;
-  readonly ownerArn: string;
-  readonly generation: number;
-  readonly status: SessionStatus;
-  readonly leaseId?: string;
-  /** Epoch milliseconds. */
-  readonly leaseExpiresAt?: number;
-  readonly microvmId?: string;
-  readonly endpoint?: string;
-  readonly vmState?: string;
-  readonly imageVersion?: string;
-  readonly createdAt: string;
-  readonly expiresAt?: string;
-  readonly clientToken: string;
-  readonly updatedAt: string;
-  /** Epoch seconds, DynamoDB TTL. */
-  readonly ttl?: number;
-}
-
-/** Partition holding counters; owners are hex digests so they never collide with it. */
-export const META_PARTITION = TABLE.META_PARTITION;
-/** Partition of the sweeper's orphan suspects. */
-export const ORPHAN_PARTITION = TABLE.ORPHAN_PARTITION;
-
-/** Hex SHA-256, the owner key and the RunMicrovm client token. */
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-/** The RunMicrovm clientToken of one generation of one session (contract: 64 hex characters). */
-export function clientTokenFor(owner: string, sessionId: string, generation: number): string {
-  return sha256Hex(`${owner}/${sessionId}/${generation}`);
-}
+import { conditional, conditionalWrite } from './conditional';
+import { keyOf, SessionItem } from './schema';
+import { TABLE } from '../../../shared/contract';
+import { admissionGuard, COUNTS_FOR_ADMISSION, countsForAdmission, TERMINATED_VM_STATE } from '../admission-counter';
+import { isSessionId } from '../http';
 
 /** A page of sessions and the opaque token for the next one. */
 export interface SessionPage {
@@ -79,7 +40,7 @@ export class SessionStore {
   async get(owner: string, sessionId: string): Promise<SessionItem | undefined> {
     const out = await this.documentClient.send(new GetCommand({
       TableName: this.tableName,
-      Key: { owner, sessionId },
+      Key: keyOf({ owner, sessionId }),
       ConsistentRead: true,
     }));
     return out.Item as SessionItem | undefined;
@@ -87,17 +48,11 @@ export class SessionStore {
 
   /** Creates a LAUNCHING row holding a lease; false when the session already exists. */
   async createLaunching(item: SessionItem): Promise<boolean> {
-    try {
-      await this.documentClient.send(new PutCommand({
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(sessionId)',
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return conditionalWrite(() => this.documentClient.send(new PutCommand({
+      TableName: this.tableName,
+      Item: item,
+      ConditionExpression: `attribute_not_exists(${TABLE.SORT_KEY})`,
+    })));
   }
 
   /**
@@ -130,21 +85,16 @@ export class SessionStore {
     }
     // a row whose VM was TERMINATED counts again from here on (the caller admitted it before this write).
     const readmit = countsForAdmission(expected) ? '' : ' REMOVE vmState';
-    try {
-      const out = await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: expected.owner, sessionId: expected.sessionId },
-        ConditionExpression: condition,
-        UpdateExpression: `SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u${readmit}`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
-      return out.Attributes as SessionItem;
-    } catch (err) {
-      if (isConditionFailed(err)) return undefined;
-      throw err;
-    }
+    const out = await conditional(() => this.documentClient.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: keyOf(expected),
+      ConditionExpression: condition,
+      UpdateExpression: `SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u${readmit}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    })));
+    return out && (out.Attributes as SessionItem);
   }
 
   /** Records the launched VM and drops the lease, only if the caller still holds it. */
@@ -169,21 +119,16 @@ export class SessionStore {
       set += ', imageVersion = :iv';
       values[':iv'] = vm.imageVersion;
     }
-    try {
-      const out = await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: row.owner, sessionId: row.sessionId },
-        ConditionExpression: 'leaseId = :lid AND generation = :g',
-        UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
-      return out.Attributes as SessionItem;
-    } catch (err) {
-      if (isConditionFailed(err)) return undefined;
-      throw err;
-    }
+    const out = await conditional(() => this.documentClient.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: keyOf(row),
+      ConditionExpression: 'leaseId = :lid AND generation = :g',
+      UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    })));
+    return out && (out.Attributes as SessionItem);
   }
 
   /**
@@ -198,19 +143,13 @@ export class SessionStore {
       update += ', vmState = :terminatedVm';
       values[':terminatedVm'] = TERMINATED_VM_STATE;
     }
-    try {
-      await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: row.owner, sessionId: row.sessionId },
-        ConditionExpression: 'leaseId = :lid AND generation = :g',
-        UpdateExpression: update,
-        ExpressionAttributeValues: values,
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return conditionalWrite(() => this.documentClient.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: keyOf(row),
+      ConditionExpression: 'leaseId = :lid AND generation = :g',
+      UpdateExpression: update,
+      ExpressionAttributeValues: values,
+    })));
   }
 
   /** Marks an ACTIVE (or abandoned) row ENDING under a new lease; undefined when the row changed. */
@@ -230,39 +169,28 @@ export class SessionStore {
     } else {
       condition += ' AND attribute_not_exists(leaseId)';
     }
-    try {
-      const out = await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: expected.owner, sessionId: expected.sessionId },
-        ConditionExpression: condition,
-        UpdateExpression: 'SET #status = :ending, leaseId = :lid, leaseExpiresAt = :lexp, updatedAt = :u',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
-      return out.Attributes as SessionItem;
-    } catch (err) {
-      if (isConditionFailed(err)) return undefined;
-      throw err;
-    }
+    const out = await conditional(() => this.documentClient.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: keyOf(expected),
+      ConditionExpression: condition,
+      UpdateExpression: 'SET #status = :ending, leaseId = :lid, leaseExpiresAt = :lexp, updatedAt = :u',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    })));
+    return out && (out.Attributes as SessionItem);
   }
 
   /** Records the last seen VM state of an ACTIVE row of this generation; false if it changed. */
   async setVmState(row: SessionItem, vmState: string, updatedAt: string): Promise<boolean> {
-    try {
-      await this.documentClient.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { owner: row.owner, sessionId: row.sessionId },
-        ConditionExpression: 'generation = :g AND #status = :active',
-        UpdateExpression: 'SET vmState = :vs, updatedAt = :u',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':g': row.generation, ':active': 'ACTIVE', ':vs': vmState, ':u': updatedAt },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
+    return conditionalWrite(() => this.documentClient.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: keyOf(row),
+      ConditionExpression: 'generation = :g AND #status = :active',
+      UpdateExpression: 'SET vmState = :vs, updatedAt = :u',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':g': row.generation, ':active': 'ACTIVE', ':vs': vmState, ':u': updatedAt },
+    })));
   }
 
   /**
@@ -276,18 +204,12 @@ export class SessionStore {
       condition += ' AND leaseId = :lid';
       values[':lid'] = row.leaseId;
     }
-    try {
-      await this.documentClient.send(new DeleteCommand({
-        TableName: this.tableName,
-        Key: { owner: row.owner, sessionId: row.sessionId },
-        ConditionExpression: condition,
-        ExpressionAttributeValues: values,
-      }));
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
-    return true;
+    return conditionalWrite(() => this.documentClient.send(new DeleteCommand({
+      TableName: this.tableName,
+      Key: keyOf(row),
+      ConditionExpression: condition,
+      ExpressionAttributeValues: values,
+    })));
   }
 
   /** One page of an owner's sessions; `nextToken` is opaque base64 of the last evaluated key. */
@@ -295,7 +217,7 @@ export class SessionStore {
     const out = await this.documentClient.send(new QueryCommand({
       TableName: this.tableName,
       KeyConditionExpression: '#owner = :o',
-      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY },
       ExpressionAttributeValues: { ':o': owner },
       Limit: limit,
       ExclusiveStartKey: nextToken === undefined ? undefined : decodeNextToken(owner, nextToken),
@@ -315,7 +237,7 @@ export class SessionStore {
         TableName: this.tableName,
         KeyConditionExpression: '#owner = :o',
         FilterExpression: COUNTS_FOR_ADMISSION,
-        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY },
         ExpressionAttributeValues: { ':o': owner, ':terminatedVm': TERMINATED_VM_STATE },
         Select: 'COUNT',
         ConsistentRead: true,
@@ -327,8 +249,6 @@ export class SessionStore {
     return count;
   }
 }
-
-const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 function encodeNextToken(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ o: key.owner, s: key.sessionId }), 'utf8').toString('base64url');
@@ -344,8 +264,8 @@ function decodeNextToken(owner: string, token: string): Record<string, unknown> 
   }
   const p = parsed as Record<string, unknown> | null;
   if (typeof p !== 'object' || p === null || Array.isArray(p) || Object.keys(p).length !== 2
-    || p.o !== owner || typeof p.s !== 'string' || !SESSION_ID.test(p.s)) {
+    || p.o !== owner || typeof p.s !== 'string' || !isSessionId(p.s)) {
     throw new InvalidNextTokenError();
   }
-  return { owner, sessionId: p.s };
+  return keyOf({ owner, sessionId: p.s });
 }

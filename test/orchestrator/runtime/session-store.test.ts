@@ -5,13 +5,8 @@ import { slotsInUse as slotsOf } from './sweeper-fixture';
 import { LocalDynamo, startDynalite } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
-import {
-  clientTokenFor,
-  InvalidNextTokenError,
-  SessionItem,
-  SessionStore,
-  sha256Hex,
-} from '../../../src/orchestrator/runtime/session-table';
+import { clientTokenFor, SessionItem, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { InvalidNextTokenError, SessionStore } from '../../../src/orchestrator/runtime/table/session-store';
 
 let dynamo: LocalDynamo;
 let client: DynamoDBClient;
