@@ -8,12 +8,11 @@ import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMi
 import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError, errorName } from './api-error';
 import type { OrchestratorConfig } from './config';
+import { isGoneState } from './session-rows';
 import { clientTokenFor, SessionItem } from './table/schema';
 import { SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
-/** VM states after which a VM never serves again. */
-export const GONE_STATES = ['TERMINATING', 'TERMINATED'];
 /** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
 const ROW_RETENTION_SECONDS = 86_400;
 
@@ -203,7 +202,7 @@ export class SessionLauncher {
         this.logger.warn('launch failed', { owner: row.owner, sessionId: row.sessionId, error: name });
         throw err;
       }
-      if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {
+      if (isGoneState(vm.state) && attempt < 3) {
         // a replay of a spent clientToken (for example a session id reused after DELETE) returns
         // the old, terminated VM: the next generation gets a fresh one.
         row = await this.nextGeneration(row);
