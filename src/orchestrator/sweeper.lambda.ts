@@ -7,8 +7,9 @@ import type { Context } from 'aws-lambda';
 import { SWEEPER_METRICS } from '../shared/contract';
 import { AdmissionCounter } from './runtime/admission-counter';
 import { ConfigError, telemetryNames } from './runtime/config';
-import { SweepReport, Sweeper, SweeperConfig } from './runtime/sweeper';
-import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig } from './runtime/sweeper-config';
+import type { SweepReport } from './runtime/sweep-report';
+import { Sweeper } from './runtime/sweeper';
+import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig, SweeperConfig } from './runtime/sweeper-config';
 
 // default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
 const microvms = new LambdaMicrovmsClient({});

@@ -54,11 +54,6 @@ export function isRetryableUpstream(err: unknown): boolean {
   return status >= 500 || status === 429;
 }
 
-/** Name of an SDK error, safe to log (never the message, which may echo request fields). */
-export function errorName(err: unknown): string {
-  return (err as { name?: string } | undefined)?.name ?? 'Error';
-}
-
 /** A service-provided retry hint, or the fallback. */
 export function retryAfterOf(err: unknown, fallback: number): number {
   const hint = (err as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;

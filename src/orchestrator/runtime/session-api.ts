@@ -14,7 +14,8 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
-import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-error';
+import { ApiError, isRetryableUpstream, retryAfterOf } from './api-error';
+import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';

@@ -1,17 +1,52 @@
 import { ConfigError } from './config';
-import { SweeperBudget, SweeperConfig } from './sweeper';
 import { ENV, IMAGE_ARN_PATTERN, LIMITS } from '../../shared/contract';
+
+/** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
+export interface SweeperBudget {
+  /** ListMicrovms pages (50 VMs each) per run. Default 1000 (50,000 VMs). */
+  readonly maxListPages?: number;
+  /** TerminateMicrovm calls per run. Default 1000. */
+  readonly maxTerminations?: number;
+  /** Wall-clock milliseconds this run may take (the handler passes the Lambda time left minus a margin). Default none. */
+  readonly deadlineMs?: number;
+}
+
+/** Call rates, below the service's TPS limits so the session API keeps its share. */
+export interface SweeperRates {
+  /** ListMicrovms calls per second (the service publishes no limit). Default 5. */
+  readonly listPerSecond?: number;
+  /** TerminateMicrovm calls per second (service limit 10, shared with the session API). Default 5. */
+  readonly terminatePerSecond?: number;
+  /** GetMicrovm calls per second (service limit 100). Default 20. */
+  readonly getPerSecond?: number;
+}
+
+export interface SweeperConfig {
+  readonly tableName: string;
+  /** Only VMs of this image are swept (VMs cannot be tagged; the image is the attribution). */
+  readonly imageArn: string;
+  /** An unowned VM younger than this is never touched, so a launch that has not recorded its VM yet survives. */
+  readonly orphanGracePeriodSeconds: number;
+  /** Sessions whose VM started longer ago than this are ended. Default: only `expiresAt` is enforced. */
+  readonly maxSessionDurationSeconds?: number;
+  readonly budget: SweeperBudget;
+  readonly rates?: SweeperRates;
+  /** Minimum time between the two sightings that confirm an orphan. Default min(60 s, grace period). */
+  readonly confirmAfterSeconds?: number;
+  /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
+  readonly concurrency?: number;
+}
 
 /** Grace period when the environment gives none (the construct always sets one). */
 export const DEFAULT_ORPHAN_GRACE_SECONDS = 600;
 
-/** Per-run limits; the deadline comes from the invocation's remaining time. */
-export const DEFAULT_SWEEPER_BUDGET: SweeperBudget = {
+/** Per-run limits when the config gives none; the handler's deadline comes from the invocation's remaining time. */
+export const DEFAULT_SWEEPER_BUDGET = {
   // 50,000 VMs per pass.
   maxListPages: 1000,
   // at the default 5 terminations per second, 200 s of a 5-minute function.
   maxTerminations: 1000,
-};
+} as const satisfies SweeperBudget;
 
 type Env = Record<string, string | undefined>;
 

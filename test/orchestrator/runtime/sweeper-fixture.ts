@@ -6,7 +6,8 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Quer
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
-import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';
+import { Sweeper } from '../../../src/orchestrator/runtime/sweeper';
+import { SweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
 import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 import { TABLE } from '../../../src/shared/contract';
 
