@@ -14,8 +14,8 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
-import { ApiError, isRetryableUpstream, retryAfterOf } from './api-error';
-import { errorName } from './aws-errors';
+import { ApiError, retryAfterOf } from './api-error';
+import { errorName, isRetryable } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
@@ -414,13 +414,13 @@ export class SessionApi {
     if (err instanceof ApiError) return err;
     if (err instanceof InvalidNextTokenError) return ApiError.badRequest('InvalidNextToken', err.message);
     const e = err as { $metadata?: unknown; name?: string };
-    if (e && typeof e === 'object' && ('$metadata' in e || isRetryableUpstream(err))) {
+    if (e && typeof e === 'object' && ('$metadata' in e || isRetryable(err))) {
       this.countUpstreamError(err, 'request');
       if (e.name === 'ServiceQuotaExceededException') {
         this.count(SESSION_METRICS.QUOTA_REJECTIONS);
         return ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
       }
-      if (isRetryableUpstream(err)) {
+      if (isRetryable(err)) {
         return ApiError.unavailable('UpstreamUnavailable', 'a backing service is throttling or failing; retry after Retry-After seconds', retryAfterOf(err, 2));
       }
       return ApiError.badGateway('UpstreamError', `a backing service rejected the request (${errorName(err)})`);

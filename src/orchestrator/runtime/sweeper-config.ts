@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { Env, fail, optional, optionalInt, required } from './env';
 import { ENV, IMAGE_ARN_PATTERN, LIMITS } from '../../shared/contract';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
@@ -48,8 +48,6 @@ export const DEFAULT_SWEEPER_BUDGET = {
   maxTerminations: 1000,
 } as const satisfies SweeperBudget;
 
-type Env = Record<string, string | undefined>;
-
 /** The sweeper's environment (names in `ENV`), validated; every message names the variable and the rule. */
 export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 'budget'> {
   const tableName = required(env, ENV.TABLE_NAME);
@@ -60,8 +58,8 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
   return {
     tableName,
     imageArn,
-    orphanGracePeriodSeconds: wholeSeconds(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS) ?? DEFAULT_ORPHAN_GRACE_SECONDS,
-    maxSessionDurationSeconds: wholeSeconds(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS),
+    orphanGracePeriodSeconds: optionalInt(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds') ?? DEFAULT_ORPHAN_GRACE_SECONDS,
+    maxSessionDurationSeconds: optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds'),
   };
 }
 
@@ -70,7 +68,7 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
  * gives back the slots of the rows it removes and reconciles the counter.
  */
 export function countsAdmission(env: Env = process.env): boolean {
-  return Boolean(env[ENV.MAX_SESSIONS]?.trim());
+  return optional(env, ENV.MAX_SESSIONS) !== undefined;
 }
 
 /**
@@ -79,24 +77,4 @@ export function countsAdmission(env: Env = process.env): boolean {
  */
 export function deadlineFor(remainingMs: number): number {
   return Math.max(1_000, remainingMs - Math.max(10_000, remainingMs * 0.1));
-}
-
-function fail(name: string, value: string, rule: string): never {
-  throw new ConfigError(`${name} must ${rule}, got ${JSON.stringify(value.slice(0, 200))}. Fix the MicrovmOrchestrator props or the function's environment.`);
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) fail(name, '', 'be set');
-  return value;
-}
-
-function wholeSeconds(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    fail(name, raw, `be a whole number of seconds from ${min} to ${max}`);
-  }
-  return value;
 }
