@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { addTableLatency, dropCapturedLogs, round, summary, timed } from './support';
 import type { OrchestratorConfig } from '../src/orchestrator/runtime/config';
 import { SessionApi } from '../src/orchestrator/runtime/session-api';
-import { clientTokenFor, sha256Hex } from '../src/orchestrator/runtime/session-table';
+import { clientTokenFor, sha256Hex } from '../src/orchestrator/runtime/table/schema';
 import { ALICE, event, Rig, startRig } from '../test/orchestrator/runtime/harness';
 
 /** Emulated service latencies (ms): what the requests wait for besides the local servers' own time. */

@@ -5,9 +5,11 @@ import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { SWEEPER_METRICS } from '../shared/contract';
+import { AdmissionCounter } from './runtime/admission-counter';
 import { ConfigError, telemetryNames } from './runtime/config';
-import { SweepReport, Sweeper, SweeperConfig } from './runtime/sweeper';
-import { DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig } from './runtime/sweeper-config';
+import type { SweepReport } from './runtime/sweep-report';
+import { Sweeper } from './runtime/sweeper';
+import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig, SweeperConfig } from './runtime/sweeper-config';
 
 // default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
 const microvms = new LambdaMicrovmsClient({});
@@ -19,8 +21,11 @@ const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
 let config: Omit<SweeperConfig, 'budget'> | undefined;
 let configError: string | undefined;
+let admission: AdmissionCounter | undefined;
 try {
   config = parseSweeperConfig(process.env);
+  // rows the sweeper removes give their slot back only where the session API counts them.
+  admission = countsAdmission(process.env) ? AdmissionCounter.of(documentClient, config.tableName) : AdmissionCounter.disabled();
 } catch (err) {
   configError = err instanceof ConfigError ? err.message : 'could not read the sweeper configuration';
 }
@@ -42,6 +47,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
     config: { ...config, budget: { ...DEFAULT_SWEEPER_BUDGET, deadlineMs: deadlineFor(remainingMs) } },
     logger,
     metrics,
+    admission,
   });
   return sweeper.run();
 };

@@ -3,12 +3,14 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { EmulatorOptions, VmSnapshot } from '../../src/local';
+import { countsForAdmission } from '../../src/orchestrator/runtime/admission-counter';
 import type { SessionApi } from '../../src/orchestrator/runtime/session-api';
-import { clientTokenFor, countsForAdmission, SessionStore, sha256Hex } from '../../src/orchestrator/runtime/session-table';
-import type { Sweeper, SweepReport } from '../../src/orchestrator/runtime/sweeper';
+import type { SweepReport } from '../../src/orchestrator/runtime/sweep-report';
+import type { Sweeper } from '../../src/orchestrator/runtime/sweeper';
+import { clientTokenFor, sha256Hex } from '../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../src/shared/contract';
 import { ALICE, BOB, event, EventOptions, Rig, startRig } from '../orchestrator/runtime/harness';
-import { fixtureOf, newSweeper } from '../orchestrator/runtime/sweeper-fixture';
+import { fixtureOf, newSweeper, slotsInUse } from '../orchestrator/runtime/sweeper-fixture';
 
 export { ALICE, BOB, body, event } from '../orchestrator/runtime/harness';
 
@@ -57,7 +59,7 @@ export async function startWorld(options: EmulatorOptions = {}, env: Record<stri
       orphanGracePeriodSeconds: GRACE_SECONDS,
       maxSessionDurationSeconds: undefined,
       // as the construct configures it: slots go back only where there is a maxSessions counter.
-      releaseAdmissionSlots: env[ENV.MAX_SESSIONS] !== undefined,
+      admissionCounter: env[ENV.MAX_SESSIONS] !== undefined,
     }),
     stop: () => rig.stop(),
   };
@@ -126,7 +128,7 @@ export function liveVms(world: World): VmSnapshot[] {
  * equal whenever no request is in flight, since DynamoDB is never faulted here.
  */
 export async function slotDrift(world: World): Promise<{ counter: number; countedRows: number }> {
-  const counter = await new SessionStore(world.rig.documentClient, world.rig.tableName).slotsInUse();
+  const counter = await slotsInUse(world.rig);
   const countedRows = (await sessionRows(world)).filter((row) => countsForAdmission(row)).length;
   return { counter, countedRows };
 }

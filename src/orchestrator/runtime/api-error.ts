@@ -39,26 +39,6 @@ export class ApiError extends Error {
   }
 }
 
-/** MicroVM API errors the SDK (and we) may retry: throttling, 5xx, capacity, network. */
-export function isRetryableUpstream(err: unknown): boolean {
-  const e = err as { name?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (!e || typeof e !== 'object') return false;
-  if (['ThrottlingException', 'InternalServerException', 'InsufficientCapacityException', 'TooManyRequestsException',
-    'ServiceException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'InternalServerError',
-    'ServiceUnavailable', 'ThrottlingError', 'TimeoutError'].includes(e.name ?? '')) {
-    return true;
-  }
-  if (e.$fault === 'server' || e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status === undefined) return true; // no HTTP answer at all: a network failure
-  return status >= 500 || status === 429;
-}
-
-/** Name of an SDK error, safe to log (never the message, which may echo request fields). */
-export function errorName(err: unknown): string {
-  return (err as { name?: string } | undefined)?.name ?? 'Error';
-}
-
 /** A service-provided retry hint, or the fallback. */
 export function retryAfterOf(err: unknown, fallback: number): number {
   const hint = (err as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;

@@ -1,3 +1,4 @@
+import { Env, fail, optional, optionalInt, required } from './env';
 import { OWNER_KEYS, OwnerKey } from './owner';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, ENV, IMAGE_ARN_PATTERN, IdlePolicyWire, LIMITS } from '../../shared/contract';
 
@@ -29,16 +30,10 @@ export interface OrchestratorConfig {
   readonly serviceName: string;
 }
 
-/** Thrown when the environment cannot describe a safe orchestrator; the handler refuses every request. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './env';
 
 /** Defaults that match the construct's documented defaults, for environments that omit a value. */
-export const CONFIG_DEFAULTS = {
+const CONFIG_DEFAULTS = {
   appPorts: [8080],
   tokenTtlSeconds: 300,
   maxDurationSeconds: 3600,
@@ -46,8 +41,6 @@ export const CONFIG_DEFAULTS = {
 
 const CONNECTOR_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]*:(\d{12}|aws):network-connector:[^\s]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$/;
-
-type Env = Record<string, string | undefined>;
 
 /**
  * Parses and validates the orchestrator's environment (names in `ENV`).
@@ -108,32 +101,6 @@ export function telemetryNames(env: Env = process.env): Pick<OrchestratorConfig,
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
     serviceName: optional(env, ENV.SERVICE_NAME) ?? DEFAULT_SERVICE_NAME,
   };
-}
-
-function fail(name: string, value: string, rule: string): never {
-  const shown = value.length > 200 ? `${value.slice(0, 197)}...` : value;
-  throw new ConfigError(`${name} must ${rule}, got ${JSON.stringify(shown)}. Fix the MicrovmOrchestrator props or the function's environment.`);
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function required(env: Env, name: string): string {
-  const value = optional(env, name);
-  if (value === undefined) fail(name, '', 'be set');
-  return value;
-}
-
-function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = optional(env, name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(name, raw, `be a whole number from ${min} to ${max}`);
-  }
-  return value;
 }
 
 function ownerKey(env: Env): OwnerKey {

@@ -13,13 +13,19 @@ import {
 } from '@aws-sdk/client-lambda-microvms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ApiError, errorName, isRetryableUpstream, retryAfterOf } from './api-error';
+import { AdmissionCounter } from './admission-counter';
+import { ApiError, retryAfterOf } from './api-error';
+import { errorName, isRetryable } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
+import { decidePut, PutStep } from './put-decision';
 import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
-import { GONE_STATES, SessionLauncher } from './session-launcher';
-import { countsForAdmission, InvalidNextTokenError, SessionItem, SessionStore, sha256Hex } from './session-table';
+import { ClaimedLaunch, SessionLauncher } from './session-launcher';
+import { hasLiveLease, isGoneState, isPastExpiry } from './session-rows';
+import { render, stateOf, TokenBody } from './session-view';
+import { SessionItem, sha256Hex } from './table/schema';
+import { InvalidNextTokenError, SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
 
@@ -30,31 +36,14 @@ export interface SessionApiProps {
   readonly config: OrchestratorConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The `maxSessions` counter. @default built from `config.maxSessions` (disabled without it) */
+  readonly admission?: AdmissionCounter;
   /** Clock for leases and lifetimes (epoch ms). */
   readonly now?: () => number;
   /** How long a launch lease lasts before another caller may take the launch over. @default 30 s */
   readonly leaseMilliseconds?: number;
   /** How long a PUT waits for a concurrent launch of the same session before answering 503. @default 1500 ms */
   readonly launchWaitMilliseconds?: number;
-}
-
-/** A session as the API renders it. */
-interface SessionBody {
-  sessionId: string;
-  microvmId: string | null;
-  endpoint: string | null;
-  state: string;
-  imageVersion: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  token?: TokenBody;
-}
-
-interface TokenBody {
-  headerName: string;
-  value: string;
-  expiresAt: string;
-  ports: number[];
 }
 
 interface Caller {
@@ -64,7 +53,17 @@ interface Caller {
   readonly ownerArn: string;
 }
 
+/** What a PUT launches with, parsed once. */
+interface PutRequest {
+  readonly caller: Caller;
+  readonly id: string;
+  readonly ports: number[];
+  readonly payload?: string;
+}
+
 const POLL_INTERVAL_MS = 250;
+/** Rounds a PUT may lose to concurrent requests before it answers 503 (waiting for a launch is not a round). */
+const PUT_ROUNDS = 10;
 
 /**
  * The session control plane behind the Function URL: routes, ownership, the launch protocol
@@ -92,20 +91,26 @@ export class SessionApi {
     this.now = props.now ?? Date.now;
     this.leaseMs = props.leaseMilliseconds ?? 30_000;
     this.waitPolls = Math.ceil((props.launchWaitMilliseconds ?? 1500) / POLL_INTERVAL_MS);
-    this.launcher = new SessionLauncher({ ...props, store: this.store, now: this.now, leaseMs: this.leaseMs });
+    // built once: without maxSessions nothing is counted, and nothing downstream asks again.
+    const { maxSessions, tableName } = props.config;
+    const admission = props.admission
+      ?? (maxSessions === undefined ? AdmissionCounter.disabled() : AdmissionCounter.of(props.documentClient, tableName, maxSessions));
+    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs });
   }
 
   /** Answers one Function URL request; never throws and never returns a stack trace. */
   async handle(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
     const context: { operation?: string; owner?: string; sessionId?: string } = {};
     let res: APIGatewayProxyStructuredResultV2;
+    let errorCode: string | undefined;
     try {
       res = await this.dispatch(event, context);
     } catch (err) {
-      res = errorResponse(this.toApiError(err));
+      const apiError = this.toApiError(err);
+      errorCode = apiError.code;
+      res = errorResponse(apiError);
     }
     // ids and outcome only: the path of a rejected request is caller input and is not logged.
-    const errorCode = res.statusCode && res.statusCode >= 400 ? JSON.parse(res.body as string)?.error?.code : undefined;
     this.logger.info('request handled', { ...context, statusCode: res.statusCode, errorCode });
     return res;
   }
@@ -138,63 +143,75 @@ export class SessionApi {
 
   // ---- routes ----
 
+  /**
+   * Creates, relaunches or takes over the session until it has a VM, then answers with a token. Each round reads the
+   * row and does what {@link decidePut} says; a round lost to a concurrent request re-reads. Waiting for another
+   * request's launch has its own budget (polls), so it never uses up the rounds.
+   */
   private async put(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
     const body = jsonBody(event, ['payload', 'ports']);
-    const ports = parsePorts(body.ports, this.config);
-    const payload = parsePayload(body.payload);
-    let row = await this.store.get(caller.owner, id);
+    const req: PutRequest = { caller, id, ports: parsePorts(body.ports, this.config), payload: parsePayload(body.payload) };
     let polls = 0;
-    for (let round = 0; round < 10; round++) {
-      if (!row) {
-        const created = await this.launcher.createRow(caller, id);
-        if (created) return this.launched(await this.launcher.launch(created, payload, 'created'), ports);
-        row = await this.store.get(caller.owner, id);
-        continue;
-      }
-      if (row.status === 'ACTIVE' && !this.isExpired(row) && !GONE_STATES.includes(row.vmState ?? '')) {
-        const live = await this.liveToken(row, ports);
-        if (live) return live;
-      }
-      if (row.status === 'ACTIVE') {
-        // past its lifetime or gone: the next generation gets a new clientToken, hence a new VM.
-        const next = await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1));
-        if (next) return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
-      } else if (this.leaseLive(row)) {
-        if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
+    for (let round = 0; round < PUT_ROUNDS;) {
+      const row = await this.store.get(caller.owner, id);
+      const step = decidePut(row, this.now());
+      if (step === 'wait') {
         if (polls >= this.waitPolls) {
           throw ApiError.unavailable('LaunchInProgress', 'the session is launching in another request; retry after Retry-After seconds', 1);
         }
         polls++;
-        round--;
         await sleep(POLL_INTERVAL_MS);
-      } else if (row.status === 'LAUNCHING') {
-        // an abandoned launch: take it over with the same generation and clientToken, so a VM the
-        // crashed launcher created is returned again instead of a second one. A microvmId on a
-        // LAUNCHING row is the previous generation's VM (set only together with ACTIVE): make sure
-        // it is gone, since an interrupted delete or relaunch may have left it running.
-        const next = await this.launcher.claim(row, { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken });
-        if (next) {
-          await this.launcher.endPrevious(next, row.microvmId);
-          return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
-        }
-      } else {
-        // an abandoned delete: finish terminating the old VM, then relaunch as the next generation.
-        const next = await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1));
-        if (next) {
-          await this.launcher.endPrevious(next, row.microvmId);
-          return this.launched(await this.launcher.launch(next.row, payload, next.claim), ports);
-        }
+        continue;
       }
-      row = await this.store.get(caller.owner, id);
+      const answer = row ? await this.putStep(step, row, req) : await this.create(req);
+      if (answer) return answer;
+      round++;
     }
     throw ApiError.unavailable('SessionContended', 'the session changed too often while this request ran; retry', 1);
+  }
+
+  /** One round of PUT on an existing row; undefined when another request changed the row first. */
+  private async putStep(step: PutStep, row: SessionItem, req: PutRequest): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
+    switch (step) {
+      case 'mint':
+        // no live token: the VM is gone, so this same round relaunches it.
+        return await this.liveToken(row, req.ports) ?? this.putStep('relaunch', row, req);
+      case 'relaunch':
+        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1)), req);
+      case 'takeOver': {
+        const next = { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken };
+        return this.launchClaimed(await this.launcher.claim(row, next), req, row.microvmId);
+      }
+      case 'finishDelete':
+        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1)), req, row.microvmId);
+      case 'conflict':
+        throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
+      default:
+        throw new Error(`PUT step ${step} needs no row`);
+    }
+  }
+
+  /** Admits and creates the session, then launches it; undefined when a concurrent PUT created it first. */
+  private async create(req: PutRequest) {
+    const created = await this.launcher.createRow(req.caller, req.id);
+    return created && this.launched(await this.launcher.launch(created, req.payload, 'created'), req.ports);
+  }
+
+  /**
+   * Launches a claimed row, after ending `previousVmId` (the VM a takeover or an abandoned delete left behind), and
+   * answers 201; undefined when the claim was lost.
+   */
+  private async launchClaimed(claimed: ClaimedLaunch | undefined, req: PutRequest, previousVmId?: string) {
+    if (!claimed) return undefined;
+    await this.launcher.endPrevious(claimed, previousVmId);
+    return this.launched(await this.launcher.launch(claimed.row, req.payload, claimed.claim), req.ports);
   }
 
   private async describe(caller: Caller, id: string) {
     const row = await this.store.get(caller.owner, id);
     if (!row) throw ApiError.notFound();
-    let state = this.stateOf(row);
-    if (row.status === 'ACTIVE' && row.microvmId && !GONE_STATES.includes(state)) {
+    let state = stateOf(row, this.now());
+    if (row.status === 'ACTIVE' && row.microvmId && !isGoneState(state)) {
       try {
         const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
         state = vm.state ?? state;
@@ -207,7 +224,7 @@ export class SessionApi {
         }
       }
     }
-    return jsonResponse(200, this.render(row, state));
+    return jsonResponse(200, render(row, state));
   }
 
   private async list(caller: Caller, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
@@ -225,7 +242,7 @@ export class SessionApi {
       limit = Number(query.limit);
     }
     const page = await this.store.listByOwner(caller.owner, limit, query.nextToken);
-    const sessions = page.items.map((row) => this.render(row, this.stateOf(row)));
+    const sessions = page.items.map((row) => render(row, stateOf(row, this.now())));
     return jsonResponse(200, page.nextToken ? { sessions, nextToken: page.nextToken } : { sessions });
   }
 
@@ -262,7 +279,7 @@ export class SessionApi {
     await this.store.setVmState(row, vmState, this.isoNow());
     if (action === 'resume') this.count(SESSION_METRICS.SESSIONS_RESUMED);
     this.logger.info(`session ${action} requested`, { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
-    return jsonResponse(202, this.render(row, vmState));
+    return jsonResponse(202, render(row, vmState));
   }
 
   private async remove(caller: Caller, id: string) {
@@ -278,7 +295,7 @@ export class SessionApi {
       // a LAUNCHING row abandoned before RunMicrovm answered has no microvmId: if its VM exists,
       // no row owns it any more and the sweeper terminates it.
       await this.launcher.terminateOrRelease(ending, ending.microvmId);
-      if (await this.store.deleteSession(ending, this.config.maxSessions !== undefined)) {
+      if (await this.launcher.deleteRow(ending)) {
         this.count(SESSION_METRICS.SESSIONS_ENDED);
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);
@@ -290,7 +307,7 @@ export class SessionApi {
   /** The answer to a PUT that launched (or adopted) the session's VM: 201 with a fresh token. */
   private async launched(row: SessionItem, ports: number[]) {
     const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
-    return jsonResponse(201, this.render(row, this.stateOf(row), token));
+    return jsonResponse(201, render(row, stateOf(row, this.now()), token));
   }
 
   // ---- tokens and state ----
@@ -302,7 +319,7 @@ export class SessionApi {
         row = await this.resume(row);
       }
       const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
-      return jsonResponse(200, this.render(row, this.stateOf(row), token));
+      return jsonResponse(200, render(row, stateOf(row, this.now()), token));
     } catch (err) {
       if (await this.isVmGone(row, err)) {
         this.logger.info('session VM is gone, relaunching', { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
@@ -324,7 +341,7 @@ export class SessionApi {
     } catch (err) {
       if (errorName(err) !== 'ConflictException') throw err;
       const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
-      if (GONE_STATES.includes(vm.state ?? '')) throw err;
+      if (isGoneState(vm.state)) throw err;
       if (vm.state !== 'RUNNING' && vm.state !== 'PENDING') {
         throw ApiError.unavailable('SessionNotReady', 'the MicroVM is changing state; retry after Retry-After seconds', 1);
       }
@@ -358,7 +375,7 @@ export class SessionApi {
     if (name !== 'ConflictException' || !row.microvmId) return false;
     try {
       const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
-      return GONE_STATES.includes(vm.state ?? '');
+      return isGoneState(vm.state);
     } catch (getErr) {
       return errorName(getErr) === 'ResourceNotFoundException';
     }
@@ -379,34 +396,12 @@ export class SessionApi {
     return ApiError.conflict('SessionNotRunning', 'the session has no running MicroVM; PUT the session to relaunch it');
   }
 
-  private stateOf(row: SessionItem): string {
-    // a launch given back without a VM (a refused or failed relaunch of an ended session) is still ended.
-    if (row.status === 'LAUNCHING') return this.leaseLive(row) || countsForAdmission(row) ? 'PENDING' : 'TERMINATED';
-    if (row.status === 'ENDING') return 'TERMINATING';
-    if (this.isExpired(row)) return 'TERMINATED';
-    return row.vmState ?? 'PENDING';
-  }
-
-  private render(row: SessionItem, state: string, token?: TokenBody): SessionBody {
-    const body: SessionBody = {
-      sessionId: row.sessionId,
-      microvmId: row.status === 'LAUNCHING' ? null : row.microvmId ?? null,
-      endpoint: row.status === 'LAUNCHING' ? null : row.endpoint ?? null,
-      state,
-      imageVersion: row.status === 'LAUNCHING' ? null : row.imageVersion ?? null,
-      createdAt: row.createdAt,
-      expiresAt: row.status === 'LAUNCHING' ? null : row.expiresAt ?? null,
-    };
-    if (token) body.token = token;
-    return body;
-  }
-
   private isExpired(row: SessionItem): boolean {
-    return row.expiresAt !== undefined && Date.parse(row.expiresAt) <= this.now();
+    return isPastExpiry(row, this.now());
   }
 
   private leaseLive(row: SessionItem): boolean {
-    return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > this.now();
+    return hasLiveLease(row, this.now());
   }
 
   private isoNow(): string {
@@ -419,13 +414,13 @@ export class SessionApi {
     if (err instanceof ApiError) return err;
     if (err instanceof InvalidNextTokenError) return ApiError.badRequest('InvalidNextToken', err.message);
     const e = err as { $metadata?: unknown; name?: string };
-    if (e && typeof e === 'object' && ('$metadata' in e || isRetryableUpstream(err))) {
+    if (e && typeof e === 'object' && ('$metadata' in e || isRetryable(err))) {
       this.countUpstreamError(err, 'request');
       if (e.name === 'ServiceQuotaExceededException') {
         this.count(SESSION_METRICS.QUOTA_REJECTIONS);
         return ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
       }
-      if (isRetryableUpstream(err)) {
+      if (isRetryable(err)) {
         return ApiError.unavailable('UpstreamUnavailable', 'a backing service is throttling or failing; retry after Retry-After seconds', retryAfterOf(err, 2));
       }
       return ApiError.badGateway('UpstreamError', `a backing service rejected the request (${errorName(err)})`);

@@ -5,13 +5,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
-import { ApiError, errorName } from './api-error';
+import { AdmissionCounter, countsForAdmission } from './admission-counter';
+import { ApiError } from './api-error';
+import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
-import { clientTokenFor, countsForAdmission, SessionItem, SessionStore } from './session-table';
+import { isGoneState } from './session-rows';
+import { clientTokenFor, SessionItem } from './table/schema';
+import { SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
-/** VM states after which a VM never serves again. */
-export const GONE_STATES = ['TERMINATING', 'TERMINATED'];
 /** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
 const ROW_RETENTION_SECONDS = 86_400;
 
@@ -40,6 +42,8 @@ export interface LeaseFields {
 export interface SessionLauncherProps {
   readonly microvms: LambdaMicrovmsClient;
   readonly store: SessionStore;
+  /** The `maxSessions` counter, {@link AdmissionCounter.disabled} without the limit. */
+  readonly admission: AdmissionCounter;
   readonly config: OrchestratorConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -55,6 +59,7 @@ export interface SessionLauncherProps {
 export class SessionLauncher {
   private readonly microvms: LambdaMicrovmsClient;
   private readonly store: SessionStore;
+  private readonly admission: AdmissionCounter;
   private readonly config: OrchestratorConfig;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
@@ -64,6 +69,7 @@ export class SessionLauncher {
   constructor(props: SessionLauncherProps) {
     this.microvms = props.microvms;
     this.store = props.store;
+    this.admission = props.admission;
     this.config = props.config;
     this.logger = props.logger;
     this.metrics = props.metrics;
@@ -73,7 +79,6 @@ export class SessionLauncher {
 
   /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
   async createRow(caller: { owner: string; ownerArn: string }, id: string): Promise<SessionItem | undefined> {
-    const { maxSessions } = this.config;
     // a concurrent PUT of this same session may have created it meanwhile: that is not a new
     // session, so re-read before rejecting.
     if (!await this.admit(caller.owner, async () => !await this.store.get(caller.owner, id))) return undefined;
@@ -88,12 +93,12 @@ export class SessionLauncher {
       ttl: Math.floor(this.now() / 1000) + this.config.maxDurationSeconds + ROW_RETENTION_SECONDS,
     };
     if (!await this.store.createLaunching(item)) {
-      if (maxSessions !== undefined) await this.store.releaseSlot();
+      await this.admission.release();
       return undefined;
     }
     if (await this.overOwnerLimit(caller.owner)) {
       // a concurrent create for another session of this caller got in first: back out completely.
-      await this.store.deleteSession(item, maxSessions !== undefined);
+      await this.deleteRow(item);
       throw this.ownerLimitRejected();
     }
     return item;
@@ -118,7 +123,7 @@ export class SessionLauncher {
     if (!await this.admit(row.owner, unchanged)) return undefined;
     const claimed = await this.store.beginLaunch(row, next);
     if (!claimed) {
-      if (this.config.maxSessions !== undefined) await this.store.releaseSlot();
+      await this.admission.release();
       return undefined;
     }
     if (await this.overOwnerLimit(row.owner)) {
@@ -134,14 +139,14 @@ export class SessionLauncher {
    * same session may have created or relaunched it); otherwise false, and the caller re-reads.
    */
   private async admit(owner: string, stillNeeded: () => Promise<boolean>): Promise<boolean> {
-    const { maxSessions, maxSessionsPerOwner } = this.config;
+    const { maxSessionsPerOwner } = this.config;
     if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(owner) >= maxSessionsPerOwner) {
       if (!await stillNeeded()) return false;
       throw this.ownerLimitRejected();
     }
-    if (maxSessions !== undefined && !await this.store.acquireSlot(maxSessions, this.isoNow())) {
+    if (!await this.admission.acquire(this.isoNow())) {
       if (!await stillNeeded()) return false;
-      throw this.admissionRejected(`the orchestrator already runs ${maxSessions} sessions (maxSessions); retry later`);
+      throw this.admissionRejected(`the orchestrator already runs ${this.admission.max} sessions (maxSessions); retry later`);
     }
     return true;
   }
@@ -198,7 +203,7 @@ export class SessionLauncher {
         this.logger.warn('launch failed', { owner: row.owner, sessionId: row.sessionId, error: name });
         throw err;
       }
-      if (GONE_STATES.includes(vm.state ?? '') && attempt < 3) {
+      if (isGoneState(vm.state) && attempt < 3) {
         // a replay of a spent clientToken (for example a session id reused after DELETE) returns
         // the old, terminated VM: the next generation gets a fresh one.
         row = await this.nextGeneration(row);
@@ -224,10 +229,10 @@ export class SessionLauncher {
         const current = await this.store.get(row.owner, row.sessionId);
         if (!current || current.generation !== row.generation) this.lostLease();
         final = { ...current, ...record, status: 'ACTIVE' };
-      } else if (!countsForAdmission(final) && this.config.maxSessions !== undefined) {
+      } else if (!countsForAdmission(final)) {
         // recorded a VM that was already TERMINATED (a spent clientToken replayed past the retries): the row
         // stops counting, so its slot goes back.
-        await this.store.releaseSlot();
+        await this.admission.release();
       }
       this.count(SESSION_METRICS.SESSIONS_CREATED);
       this.logger.info('session launched', {
@@ -280,12 +285,11 @@ export class SessionLauncher {
    * sweeper ends it).
    */
   private async abandon(row: SessionItem, claim: LaunchClaim): Promise<void> {
-    const countAdmission = this.config.maxSessions !== undefined;
     try {
       if (claim === 'created') {
-        await this.store.deleteSession(row, countAdmission);
+        await this.deleteRow(row);
       } else if (claim === 'readmitted') {
-        if (await this.store.releaseLease(row, this.isoNow(), { vmTerminated: true }) && countAdmission) await this.store.releaseSlot();
+        if (await this.store.releaseLease(row, this.isoNow(), { vmTerminated: true })) await this.admission.release();
       } else {
         await this.store.releaseLease(row, this.isoNow());
       }
@@ -293,6 +297,13 @@ export class SessionLauncher {
       // the lease still expires on its own; the original error is the one to report.
       this.logger.warn('could not release a failed launch', { owner: row.owner, sessionId: row.sessionId, error: errorName(err) });
     }
+  }
+
+  /** Deletes a row this request holds (see `SessionStore.deleteSession`) and gives back its admission slot; false when the row changed. */
+  async deleteRow(row: SessionItem): Promise<boolean> {
+    if (!await this.store.deleteSession(row)) return false;
+    await this.admission.releaseFor(row);
+    return true;
   }
 
   /** Terminates a VM (gone already is fine); on failure releases the row's lease and rethrows. */

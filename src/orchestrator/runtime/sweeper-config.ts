@@ -1,19 +1,52 @@
-import { ConfigError } from './config';
-import { SweeperBudget, SweeperConfig } from './sweeper';
+import { Env, fail, optional, optionalInt, required } from './env';
 import { ENV, IMAGE_ARN_PATTERN, LIMITS } from '../../shared/contract';
+
+/** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
+export interface SweeperBudget {
+  /** ListMicrovms pages (50 VMs each) per run. Default 1000 (50,000 VMs). */
+  readonly maxListPages?: number;
+  /** TerminateMicrovm calls per run. Default 1000. */
+  readonly maxTerminations?: number;
+  /** Wall-clock milliseconds this run may take (the handler passes the Lambda time left minus a margin). Default none. */
+  readonly deadlineMs?: number;
+}
+
+/** Call rates, below the service's TPS limits so the session API keeps its share. */
+export interface SweeperRates {
+  /** ListMicrovms calls per second (the service publishes no limit). Default 5. */
+  readonly listPerSecond?: number;
+  /** TerminateMicrovm calls per second (service limit 10, shared with the session API). Default 5. */
+  readonly terminatePerSecond?: number;
+  /** GetMicrovm calls per second (service limit 100). Default 20. */
+  readonly getPerSecond?: number;
+}
+
+export interface SweeperConfig {
+  readonly tableName: string;
+  /** Only VMs of this image are swept (VMs cannot be tagged; the image is the attribution). */
+  readonly imageArn: string;
+  /** An unowned VM younger than this is never touched, so a launch that has not recorded its VM yet survives. */
+  readonly orphanGracePeriodSeconds: number;
+  /** Sessions whose VM started longer ago than this are ended. Default: only `expiresAt` is enforced. */
+  readonly maxSessionDurationSeconds?: number;
+  readonly budget: SweeperBudget;
+  readonly rates?: SweeperRates;
+  /** Minimum time between the two sightings that confirm an orphan. Default min(60 s, grace period). */
+  readonly confirmAfterSeconds?: number;
+  /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
+  readonly concurrency?: number;
+}
 
 /** Grace period when the environment gives none (the construct always sets one). */
 export const DEFAULT_ORPHAN_GRACE_SECONDS = 600;
 
-/** Per-run limits; the deadline comes from the invocation's remaining time. */
-export const DEFAULT_SWEEPER_BUDGET: SweeperBudget = {
+/** Per-run limits when the config gives none; the handler's deadline comes from the invocation's remaining time. */
+export const DEFAULT_SWEEPER_BUDGET = {
   // 50,000 VMs per pass.
   maxListPages: 1000,
   // at the default 5 terminations per second, 200 s of a 5-minute function.
   maxTerminations: 1000,
-};
-
-type Env = Record<string, string | undefined>;
+} as const satisfies SweeperBudget;
 
 /** The sweeper's environment (names in `ENV`), validated; every message names the variable and the rule. */
 export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 'budget'> {
@@ -25,11 +58,17 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
   return {
     tableName,
     imageArn,
-    orphanGracePeriodSeconds: wholeSeconds(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS) ?? DEFAULT_ORPHAN_GRACE_SECONDS,
-    maxSessionDurationSeconds: wholeSeconds(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS),
-    // rows the sweeper deletes give their admission slot back when the session API counts them.
-    releaseAdmissionSlots: Boolean(env[ENV.MAX_SESSIONS]?.trim()),
+    orphanGracePeriodSeconds: optionalInt(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds') ?? DEFAULT_ORPHAN_GRACE_SECONDS,
+    maxSessionDurationSeconds: optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds'),
   };
+}
+
+/**
+ * True when the session API counts rows against `maxSessions` (set in the same environment): the sweeper then
+ * gives back the slots of the rows it removes and reconciles the counter.
+ */
+export function countsAdmission(env: Env = process.env): boolean {
+  return optional(env, ENV.MAX_SESSIONS) !== undefined;
 }
 
 /**
@@ -38,24 +77,4 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
  */
 export function deadlineFor(remainingMs: number): number {
   return Math.max(1_000, remainingMs - Math.max(10_000, remainingMs * 0.1));
-}
-
-function fail(name: string, value: string, rule: string): never {
-  throw new ConfigError(`${name} must ${rule}, got ${JSON.stringify(value.slice(0, 200))}. Fix the MicrovmOrchestrator props or the function's environment.`);
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) fail(name, '', 'be set');
-  return value;
-}
-
-function wholeSeconds(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    fail(name, raw, `be a whole number of seconds from ${min} to ${max}`);
-  }
-  return value;
 }

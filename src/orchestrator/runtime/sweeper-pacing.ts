@@ -1,3 +1,5 @@
+import { isRetryable } from './aws-errors';
+
 /**
  * Pacing for the sweeper's AWS calls: a per-operation rate limiter and a retry with exponential backoff and
  * full jitter, layered on top of the SDK's own retries so that a throttled or flaky service slows a sweep down
@@ -50,43 +52,6 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseDelayMs: 100, maxDelayMs: 5_000, maxAttempts: 6 };
-
-const RETRYABLE_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'InternalServerException',
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InsufficientCapacityException',
-  'TimeoutError',
-  'RequestTimeout',
-]);
-
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-
-/** True for throttling, 5xx and transient network errors: the ones worth another try. */
-export function isRetryable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) {
-    return false;
-  }
-  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (e.name && RETRYABLE_NAMES.has(e.name)) {
-    return true;
-  }
-  if (e.code && RETRYABLE_CODES.has(e.code)) {
-    return true;
-  }
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) {
-    return true;
-  }
-  return e.$retryable !== undefined && e.$retryable !== null && e.$retryable !== false;
-}
 
 /** The service's hint, if any (`Retry-After` surfaces as `retryAfterSeconds` on the SDK exceptions). */
 function retryAfterMs(err: unknown): number {

@@ -2,7 +2,7 @@
 /* eslint-disable import/no-extraneous-dependencies */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   GetMicrovmCommand,
   LambdaMicrovmsClient,
@@ -11,7 +11,11 @@ import {
   TerminateMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { countsForAdmission, SessionStore } from './session-table';
+import { AdmissionCounter, countsForAdmission, SlotCounter } from './admission-counter';
+import { errorMessage, errorName } from './aws-errors';
+import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd, lastTouched, launchWindowClosed } from './session-rows';
+import { emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
+import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
 import {
   BackoffOptions,
   Clock,
@@ -24,49 +28,9 @@ import {
   Sleep,
   withRetries,
 } from './sweeper-pacing';
-import { SessionRow, SlotCounter, SuspectRow, SweeperTable, TableSnapshot } from './sweeper-table';
-import { LIMITS, LIVE_VM_STATES, SWEEPER_METRICS, VM_STATE_DIMENSION, VM_STATES } from '../../shared/contract';
-
-/** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
-export interface SweeperBudget {
-  /** ListMicrovms pages (50 VMs each) per run. Default 1000 (50,000 VMs). */
-  readonly maxListPages?: number;
-  /** TerminateMicrovm calls per run. Default 1000. */
-  readonly maxTerminations?: number;
-  /** Wall-clock milliseconds this run may take (the handler passes the Lambda time left minus a margin). Default none. */
-  readonly deadlineMs?: number;
-}
-
-/** Call rates, below the service's TPS limits so the session API keeps its share. */
-export interface SweeperRates {
-  /** ListMicrovms calls per second (the service publishes no limit). Default 5. */
-  readonly listPerSecond?: number;
-  /** TerminateMicrovm calls per second (service limit 10, shared with the session API). Default 5. */
-  readonly terminatePerSecond?: number;
-  /** GetMicrovm calls per second (service limit 100). Default 20. */
-  readonly getPerSecond?: number;
-}
-
-export interface SweeperConfig {
-  readonly tableName: string;
-  /** Only VMs of this image are swept (VMs cannot be tagged; the image is the attribution). */
-  readonly imageArn: string;
-  /** An unowned VM younger than this is never touched, so a launch that has not recorded its VM yet survives. */
-  readonly orphanGracePeriodSeconds: number;
-  /** Sessions whose VM started longer ago than this are ended. Default: only `expiresAt` is enforced. */
-  readonly maxSessionDurationSeconds?: number;
-  readonly budget: SweeperBudget;
-  readonly rates?: SweeperRates;
-  /** Minimum time between the two sightings that confirm an orphan. Default min(60 s, grace period). */
-  readonly confirmAfterSeconds?: number;
-  /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
-  readonly concurrency?: number;
-  /**
-   * The session API counts rows against `maxSessions` (a counter in `#meta`): a row the sweeper deletes gives
-   * its slot back. Default false.
-   */
-  readonly releaseAdmissionSlots?: boolean;
-}
+import { ScannedSession, SuspectRow } from './table/schema';
+import { SweeperStore, TableSnapshot } from './table/sweeper-store';
+import { LIMITS, LIVE_VM_STATES } from '../../shared/contract';
 
 export interface SweeperOptions {
   readonly microvms: LambdaMicrovmsClient;
@@ -74,6 +38,11 @@ export interface SweeperOptions {
   readonly config: SweeperConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The session API's `maxSessions` counter: rows the sweeper removes or marks TERMINATED give their slot back, and
+   * each run reconciles it with the table. Default {@link AdmissionCounter.disabled} (no `maxSessions`).
+   */
+  readonly admission?: AdmissionCounter;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
   readonly now?: () => number;
   /** Monotonic milliseconds for the deadline and pacing. Default `performance.now`. */
@@ -83,54 +52,6 @@ export interface SweeperOptions {
   readonly runId?: string;
 }
 
-/** Why a run stopped early, leaving work for the next run. */
-export type SweepStop = 'deadline' | 'maxListPages';
-
-export interface SweepReport {
-  readonly runId: string;
-  readonly durationMs: number;
-  readonly tablePages: number;
-  readonly sessionsScanned: number;
-  readonly listPages: number;
-  /** True when every page of ListMicrovms was read, which is what lets rows of missing VMs be repaired. */
-  readonly listComplete: boolean;
-  /** VMs of this image seen, by state. */
-  readonly vmsSeen: Record<string, number>;
-  /** Unowned live VMs past the grace period (new suspects plus confirmed ones). */
-  readonly orphansFound: number;
-  readonly suspectsRecorded: number;
-  readonly suspectsCleared: number;
-  /** Unowned VMs left alone because they are younger than the grace period. */
-  readonly unownedInGrace: number;
-  /** Unowned VMs left alone because a launch that may own them is still in flight. */
-  readonly protectedByLaunch: number;
-  /**
-   * Admission slots given back (negative: taken) to bring the `maxSessions` counter to the number of session
-   * rows, for rows that DynamoDB's TTL removed; 0 when they agreed or a launch raced the check.
-   */
-  readonly slotsReconciled: number;
-  /** Orphans this run terminated (a TerminateMicrovm it claimed and that succeeded). */
-  readonly orphansTerminated: number;
-  /** Sessions past their end (or abandoned while ENDING) whose VM this run terminated. */
-  readonly sessionsEnded: number;
-  /** TerminateMicrovm calls made (retries of one call count once); never more than `maxTerminations`. */
-  readonly terminateCalls: number;
-  readonly rowsRepaired: number;
-  readonly errors: number;
-  readonly stoppedBy?: SweepStop;
-  /** Work seen but not done in this run; the next run picks it up. */
-  readonly remaining: {
-    /** Terminations due but not made (budget or deadline). */
-    terminations: number;
-    /** Rows of VMs missing from the list not yet confirmed with GetMicrovm (deadline). */
-    rowsToCheck: number;
-    /** The list was not read to the end, so VMs after the last page read were not looked at. */
-    listUnfinished: boolean;
-  };
-}
-
-const DEFAULT_MAX_LIST_PAGES = 1000;
-const DEFAULT_MAX_TERMINATIONS = 1000;
 const PAGE_SIZE = LIMITS.LIST_PAGE_SIZE;
 /** A claim (or a termination) older than this is assumed lost and may be redone. */
 const CLAIM_TIMEOUT_MS = 5 * 60_000;
@@ -140,19 +61,16 @@ const MAX_LEASE_MS = 15 * 60_000;
 const LAUNCH_SKEW_MS = 60_000;
 /** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
 const SUSPECT_TTL_SECONDS = 2 * 86_400;
-const LIVE_STATES = LIVE_VM_STATES;
-
-type MutableReport = { -readonly [K in keyof SweepReport]: SweepReport[K] };
 
 /** State of one run. */
 interface Run {
   readonly report: MutableReport;
   readonly snapshot: TableSnapshot;
-  readonly byVm: Map<string, SessionRow[]>;
+  readonly byVm: Map<string, ScannedSession[]>;
   /** VMs started at or after this may belong to a launch still in flight. */
   readonly launchesSince: number;
   readonly seen: Set<string>;
-  readonly table: SweeperTable;
+  readonly table: SweeperStore;
   readonly retry: RetryContext;
   /** Milliseconds left before the run's deadline. */
   readonly remainingMs: () => number;
@@ -179,6 +97,7 @@ export class Sweeper {
   private readonly maxListPages: number;
   private readonly maxTerminations: number;
   private readonly concurrency: number;
+  private readonly admission: AdmissionCounter;
 
   constructor(private readonly options: SweeperOptions) {
     const { config } = options;
@@ -192,9 +111,10 @@ export class Sweeper {
     this.graceMs = config.orphanGracePeriodSeconds * 1000;
     this.confirmMs = (config.confirmAfterSeconds ?? Math.min(60, config.orphanGracePeriodSeconds)) * 1000;
     this.maxDurationMs = config.maxSessionDurationSeconds === undefined ? undefined : config.maxSessionDurationSeconds * 1000;
-    this.maxListPages = config.budget.maxListPages ?? DEFAULT_MAX_LIST_PAGES;
-    this.maxTerminations = config.budget.maxTerminations ?? DEFAULT_MAX_TERMINATIONS;
+    this.maxListPages = config.budget.maxListPages ?? DEFAULT_SWEEPER_BUDGET.maxListPages;
+    this.maxTerminations = config.budget.maxTerminations ?? DEFAULT_SWEEPER_BUDGET.maxTerminations;
     this.concurrency = config.concurrency ?? 4;
+    this.admission = options.admission ?? AdmissionCounter.disabled();
   }
 
   /** One sweep. Never throws: failures are counted in `errors`, logged, and retried by the next run. */
@@ -212,10 +132,10 @@ export class Sweeper {
       }),
     };
     const report = emptyReport(runId);
-    const table = new SweeperTable(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
+    const table = new SweeperStore(this.options.documentClient, this.options.config.tableName, (fn) => withRetries(retry, fn));
     try {
       // read before the scan: a slot taken or given back while the scan runs changes its version.
-      const counter = this.options.config.releaseAdmissionSlots ? await table.readSlotCounter() : undefined;
+      const counter = await withRetries(retry, () => this.admission.read());
       const snapshot = await table.scan(() => remainingMs() <= 0);
       if (!snapshot) {
         report.stoppedBy = 'deadline';
@@ -225,7 +145,7 @@ export class Sweeper {
         report.sessionsScanned = snapshot.sessions.length;
         if (counter) {
           const counted = snapshot.sessions.filter(countsForAdmission).length;
-          await this.guard(report, () => this.reconcileSlots(report, table, counter, counted));
+          await this.guard(report, () => this.reconcileSlots(report, retry, counter, counted));
         }
         const run = this.newRun(report, snapshot, table, retry, remainingMs);
         await this.sweepList(run);
@@ -237,7 +157,7 @@ export class Sweeper {
       this.options.logger.error('sweep failed', { error: errorName(err), message: errorMessage(err) });
     }
     report.durationMs = Math.round(this.clock() - started);
-    this.publish(report);
+    publishReport(report, this.options.metrics, this.options.logger);
     return report;
   }
 
@@ -246,8 +166,8 @@ export class Sweeper {
    * VMs). Without it, every counted row that DynamoDB's TTL removes keeps its slot forever and admission ends up
    * refusing every new session.
    */
-  private async reconcileSlots(report: MutableReport, table: SweeperTable, counter: SlotCounter, rows: number): Promise<void> {
-    if (counter.count === rows || !await table.reconcileSlotCounter(counter, rows)) {
+  private async reconcileSlots(report: MutableReport, retry: RetryContext, counter: SlotCounter, rows: number): Promise<void> {
+    if (counter.count === rows || !await withRetries(retry, () => this.admission.reconcile(counter, rows))) {
       return;
     }
     report.slotsReconciled = counter.count - rows;
@@ -257,22 +177,22 @@ export class Sweeper {
   private newRun(
     report: MutableReport,
     snapshot: TableSnapshot,
-    table: SweeperTable,
+    table: SweeperStore,
     retry: RetryContext,
     remainingMs: () => number,
   ): Run {
     const now = this.now();
-    const byVm = new Map<string, SessionRow[]>();
+    const byVm = new Map<string, ScannedSession[]>();
     let launchesSince = Number.POSITIVE_INFINITY;
     for (const row of snapshot.sessions) {
       if (row.microvmId) {
         byVm.set(row.microvmId, [...(byVm.get(row.microvmId) ?? []), row]);
       }
-      if (row.status === 'LAUNCHING' && !this.launchWindowClosed(row, now)) {
+      if (row.status === 'LAUNCHING' && !launchWindowClosed(row, now, this.graceMs)) {
         // the launch may have started its VM without recording it yet: every VM started since it took its
         // lease could be that VM. Only while it may still be running: a relaunch abandoned by its caller keeps
         // its previous VM's id and would otherwise shield every VM started after it until the row expires.
-        const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
+        const touched = lastTouched(row);
         const since = Number.isFinite(touched) ? touched : (row.leaseExpiresAt ?? now) - MAX_LEASE_MS;
         launchesSince = Math.min(launchesSince, since - LAUNCH_SKEW_MS);
       }
@@ -326,7 +246,7 @@ export class Sweeper {
       }
       return;
     }
-    if (!vm.state || !LIVE_STATES.has(vm.state)) {
+    if (!vm.state || !LIVE_VM_STATES.has(vm.state)) {
       // TERMINATING: on its way out; its rows are repaired once the list shows it TERMINATED.
       return;
     }
@@ -335,10 +255,10 @@ export class Sweeper {
         run.report.suspectsCleared++;
       }
       for (const row of owners) {
-        if (this.hasLiveLease(row, now)) {
+        if (hasLiveLease(row, now)) {
           continue;
         }
-        if (this.isPastEnd(row, vm, now) || row.status === 'ENDING') {
+        if (isPastEnd(row, vm.startedAt?.getTime(), now, this.maxDurationMs) || row.status === 'ENDING') {
           await this.endSession(run, row, now);
         }
       }
@@ -390,7 +310,7 @@ export class Sweeper {
     }
   }
 
-  private async endSession(run: Run, row: SessionRow, now: number): Promise<void> {
+  private async endSession(run: Run, row: ScannedSession, now: number): Promise<void> {
     if (!this.mayTerminate(run)) {
       return;
     }
@@ -437,9 +357,9 @@ export class Sweeper {
   }
 
   /** Marks (or, for an ENDING session, deletes) a row whose VM is gone. */
-  private async repairRow(run: Run, row: SessionRow, now: number): Promise<void> {
+  private async repairRow(run: Run, row: ScannedSession, now: number): Promise<void> {
     const { table } = run;
-    if (this.hasLiveLease(row, now)) {
+    if (hasLiveLease(row, now)) {
       return;
     }
     let repaired = false;
@@ -447,7 +367,7 @@ export class Sweeper {
       repaired = await this.deleteRow(run, row);
     } else if (countsForAdmission(row) && await table.markTerminated(row, new Date(now).toISOString())) {
       // the session no longer counts toward the admission limits: its slot goes back.
-      await this.releaseSlot(run);
+      await withRetries(run.retry, () => this.admission.release());
       repaired = true;
     }
     if (repaired) {
@@ -464,9 +384,9 @@ export class Sweeper {
     const now = this.now();
     const missing = run.report.listComplete
       ? run.snapshot.sessions.filter((row) => row.microvmId && !run.seen.has(row.microvmId)
-        && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !this.hasLiveLease(row, now) && !this.isFresh(row, now))
+        && (row.vmState !== 'TERMINATED' || row.status === 'ENDING') && !hasLiveLease(row, now) && !isFresh(row, now, this.confirmMs))
       : [];
-    const deadLaunches = run.snapshot.sessions.filter((row) => this.isDeadLaunch(row, now));
+    const deadLaunches = run.snapshot.sessions.filter((row) => isDeadLaunch(row, now, this.graceMs));
     await forEachLimit(missing, this.concurrency, (row) => this.guard(run.report, async () => {
       if (run.remainingMs() <= 0) {
         run.report.remaining.rowsToCheck++;
@@ -497,20 +417,12 @@ export class Sweeper {
     }));
   }
 
-  private async deleteRow(run: Run, row: SessionRow): Promise<boolean> {
+  private async deleteRow(run: Run, row: ScannedSession): Promise<boolean> {
     if (!await run.table.deleteRow(row)) {
       return false;
     }
-    if (countsForAdmission(row)) {
-      await this.releaseSlot(run);
-    }
+    await withRetries(run.retry, () => this.admission.releaseFor(row));
     return true;
-  }
-
-  private async releaseSlot(run: Run): Promise<void> {
-    if (this.options.config.releaseAdmissionSlots) {
-      await withRetries(run.retry, () => new SessionStore(this.options.documentClient, this.options.config.tableName).releaseSlot());
-    }
   }
 
   private async isGone(run: Run, microvmId: string): Promise<boolean> {
@@ -526,45 +438,6 @@ export class Sweeper {
     }
   }
 
-  /**
-   * A row written moments ago may name a VM that the eventually consistent list and GetMicrovm do not show
-   * yet: it is not judged by its absence until it is older than the confirmation interval.
-   */
-  private isFresh(row: SessionRow, now: number): boolean {
-    const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
-    return Number.isFinite(touched) && touched + this.confirmMs > now;
-  }
-
-  private hasLiveLease(row: SessionRow, now: number): boolean {
-    return row.leaseId !== undefined && (row.leaseExpiresAt ?? 0) > now;
-  }
-
-  /** A LAUNCHING row without a VM whose lease (and then a grace period) ran out: nobody is coming back for it. */
-  private isDeadLaunch(row: SessionRow, now: number): boolean {
-    return row.status === 'LAUNCHING' && !row.microvmId && this.launchWindowClosed(row, now);
-  }
-
-  /**
-   * True when no launch under this row's lease can still be running: the lease (and a grace period longer than
-   * the orchestrator function's timeout) ran out, and the row has not been touched since. A relaunch row whose
-   * caller walked away stays LAUNCHING with its previous VM's id until the next PUT replays it; it is kept, but
-   * no longer protects unowned VMs.
-   */
-  private launchWindowClosed(row: SessionRow, now: number): boolean {
-    const leaseEnd = row.leaseExpiresAt ?? 0;
-    const touched = Date.parse(row.updatedAt ?? row.createdAt ?? '');
-    return leaseEnd + this.graceMs < now && (!Number.isFinite(touched) || touched + this.graceMs < now);
-  }
-
-  private isPastEnd(row: SessionRow, vm: MicrovmItem, now: number): boolean {
-    const expiresAt = Date.parse(row.expiresAt ?? '');
-    if (Number.isFinite(expiresAt) && expiresAt <= now) {
-      return true;
-    }
-    const startedAt = vm.startedAt?.getTime();
-    return this.maxDurationMs !== undefined && startedAt !== undefined && startedAt + this.maxDurationMs <= now;
-  }
-
   /** Runs one unit of work; a failure is counted and logged and never stops the rest of the sweep. */
   private async guard(report: MutableReport, fn: () => Promise<void>): Promise<void> {
     try {
@@ -574,56 +447,4 @@ export class Sweeper {
       this.options.logger.warn('sweep step failed', { error: errorName(err), message: errorMessage(err) });
     }
   }
-
-  private publish(report: SweepReport): void {
-    const { metrics, logger } = this.options;
-    for (const state of new Set([...VM_STATES, ...Object.keys(report.vmsSeen)])) {
-      const single = metrics.singleMetric();
-      single.addDimension(VM_STATE_DIMENSION, state);
-      single.addMetric(SWEEPER_METRICS.VMS_SEEN, MetricUnit.Count, report.vmsSeen[state] ?? 0);
-    }
-    metrics.addMetric(SWEEPER_METRICS.ORPHANS_FOUND, MetricUnit.Count, report.orphansFound);
-    metrics.addMetric(SWEEPER_METRICS.PROTECTED_BY_LAUNCH, MetricUnit.Count, report.protectedByLaunch);
-    metrics.addMetric(SWEEPER_METRICS.ORPHANS_TERMINATED, MetricUnit.Count, report.orphansTerminated);
-    metrics.addMetric(SWEEPER_METRICS.SESSIONS_ENDED, MetricUnit.Count, report.sessionsEnded);
-    metrics.addMetric(SWEEPER_METRICS.ROWS_REPAIRED, MetricUnit.Count, report.rowsRepaired);
-    metrics.addMetric(SWEEPER_METRICS.SWEEP_DURATION, MetricUnit.Milliseconds, report.durationMs);
-    metrics.addMetric(SWEEPER_METRICS.SWEEP_ERRORS, MetricUnit.Count, report.errors);
-    metrics.publishStoredMetrics();
-    logger.info('sweep finished', { report });
-  }
-}
-
-function emptyReport(runId: string): MutableReport {
-  return {
-    runId,
-    durationMs: 0,
-    tablePages: 0,
-    sessionsScanned: 0,
-    listPages: 0,
-    listComplete: false,
-    vmsSeen: {},
-    orphansFound: 0,
-    suspectsRecorded: 0,
-    suspectsCleared: 0,
-    unownedInGrace: 0,
-    protectedByLaunch: 0,
-    slotsReconciled: 0,
-    orphansTerminated: 0,
-    sessionsEnded: 0,
-    terminateCalls: 0,
-    rowsRepaired: 0,
-    errors: 0,
-    remaining: { terminations: 0, rowsToCheck: 0, listUnfinished: false },
-  };
-}
-
-function errorName(err: unknown): string {
-  return (err as { name?: string } | undefined)?.name ?? 'Error';
-}
-
-/** SDK error messages carry ids and reasons, never request payloads; still capped for the log. */
-function errorMessage(err: unknown): string {
-  const message = (err as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message.slice(0, 300) : '';
 }

@@ -1,6 +1,6 @@
 import { body, event, Rig, startRig } from './harness';
-import { fixtureOf, newSweeper } from './sweeper-fixture';
-import { SessionStore, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { fixtureOf, newSweeper, slotsInUse as slotsOf } from './sweeper-fixture';
+import { sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 
 // Admission limits count live sessions: a session whose VM ended on its own (idle policy, maximum duration, the
 // service) stops counting once its row says TERMINATED, and counts again when a PUT relaunches it.
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 /** One sweep over the rig's world, giving slots back as a deployment with `maxSessions` does. */
 async function sweep() {
-  const report = await newSweeper(fixtureOf(rig), { releaseAdmissionSlots: true }).run();
+  const report = await newSweeper(fixtureOf(rig), { admissionCounter: true }).run();
   expect(report.errors).toBe(0);
   return report;
 }
@@ -30,7 +30,7 @@ async function rowOf(caller: string, sessionId: string): Promise<any> {
 }
 
 function slotsInUse(): Promise<number> {
-  return new SessionStore(rig.documentClient, rig.tableName).slotsInUse();
+  return slotsOf(rig);
 }
 
 describe('maxSessionsPerOwner', () => {

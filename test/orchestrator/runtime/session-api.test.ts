@@ -1,5 +1,6 @@
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
-import { clientTokenFor, SessionStore, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { SessionStore } from '../../../src/orchestrator/runtime/table/session-store';
 import { ENV } from '../../../src/shared/contract';
 
 let rig: Rig;

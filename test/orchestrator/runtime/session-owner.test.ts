@@ -1,5 +1,5 @@
 import { ALICE, body, event, Rig, startRig } from './harness';
-import { sha256Hex } from '../../../src/orchestrator/runtime/session-table';
+import { sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../../src/shared/contract';
 
 // Who owns a session, end to end (the real SessionApi, dynalite and the MicroVM emulator): by default the IAM

@@ -5,8 +5,11 @@ import { LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
-import { clientTokenFor, ORPHAN_PARTITION, sha256Hex } from '../../../src/orchestrator/runtime/session-table';
-import { Sweeper, SweeperConfig } from '../../../src/orchestrator/runtime/sweeper';
+import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
+import { Sweeper } from '../../../src/orchestrator/runtime/sweeper';
+import { SweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
+import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { TABLE } from '../../../src/shared/contract';
 
 /** Test start time on the emulated clock (frozen unless a test advances it). */
 export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -89,7 +92,16 @@ export interface SweeperExtras {
   readonly maxAttempts?: number;
 }
 
-export function newSweeper(fx: Fixture, config: Partial<SweeperConfig> = {}, extra: SweeperExtras = {}): Sweeper {
+/** A sweeper's configuration for a test; `admissionCounter` gives it the `maxSessions` counter, as the handler does when it is set. */
+export type SweeperSetup = Partial<SweeperConfig> & { readonly admissionCounter?: boolean };
+
+/** Test support: the `maxSessions` counter's value (0 when never used). */
+export async function slotsInUse(fx: Pick<Fixture, 'documentClient' | 'tableName'>): Promise<number> {
+  return (await AdmissionCounter.of(fx.documentClient, fx.tableName).read())?.count ?? 0;
+}
+
+export function newSweeper(fx: Fixture, setup: SweeperSetup = {}, extra: SweeperExtras = {}): Sweeper {
+  const { admissionCounter, ...config } = setup;
   const microvms = extra.sdkMaxAttempts === undefined
     ? fx.microvms
     : new LambdaMicrovmsClient({ endpoint: fx.emulator.endpoint, region: fx.emulator.region, credentials, maxAttempts: extra.sdkMaxAttempts });
@@ -107,6 +119,7 @@ export function newSweeper(fx: Fixture, config: Partial<SweeperConfig> = {}, ext
     },
     logger: quietLogger(),
     metrics: extra.metrics ?? quietMetrics(),
+    admission: admissionCounter ? AdmissionCounter.of(fx.documentClient, fx.tableName) : undefined,
     now: () => fx.emulator.now(),
     clock: extra.clock,
     sleep: extra.sleep,
@@ -177,7 +190,7 @@ export async function suspects(fx: Fixture): Promise<Record<string, any>[]> {
       TableName: fx.tableName,
       KeyConditionExpression: '#o = :o',
       ExpressionAttributeNames: { '#o': 'owner' },
-      ExpressionAttributeValues: { ':o': ORPHAN_PARTITION },
+      ExpressionAttributeValues: { ':o': TABLE.ORPHAN_PARTITION },
       ConsistentRead: true,
       ExclusiveStartKey: start,
     }));

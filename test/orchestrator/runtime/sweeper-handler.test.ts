@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { Fixture, getSession, putSession, seedVms, startFixture, stateOf, T0 } from './sweeper-fixture';
+import { Fixture, getSession, putSession, seedVms, slotsInUse, startFixture, stateOf, T0 } from './sweeper-fixture';
+import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
 import { ConfigError } from '../../../src/orchestrator/runtime/config';
-import { SessionStore } from '../../../src/orchestrator/runtime/session-table';
-import { DEFAULT_ORPHAN_GRACE_SECONDS, deadlineFor, parseSweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
+import { countsAdmission, DEFAULT_ORPHAN_GRACE_SECONDS, deadlineFor, parseSweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
 import { ENV } from '../../../src/shared/contract';
 
 const IMAGE = 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox';
@@ -24,8 +24,8 @@ describe('parseSweeperConfig', () => {
       imageArn: IMAGE,
       orphanGracePeriodSeconds: 900,
       maxSessionDurationSeconds: 3600,
-      releaseAdmissionSlots: true,
     });
+    expect(countsAdmission(env)).toBe(true);
   });
 
   test('defaults the grace period and leaves the max duration and slot release off', () => {
@@ -34,8 +34,8 @@ describe('parseSweeperConfig', () => {
       imageArn: IMAGE,
       orphanGracePeriodSeconds: DEFAULT_ORPHAN_GRACE_SECONDS,
       maxSessionDurationSeconds: undefined,
-      releaseAdmissionSlots: false,
     });
+    expect(countsAdmission({ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE })).toBe(false);
   });
 
   test.each([
@@ -100,8 +100,7 @@ describe('sweeper.lambda handler', () => {
     const [dead] = seedVms(fx, 1, 600);
     await putSession(fx, { sessionId: 'ending', microvmId: dead, status: 'ENDING' });
     fx.emulator.terminateExternally(dead);
-    const store = new SessionStore(fx.documentClient, fx.tableName);
-    await store.acquireSlot(10, new Date().toISOString());
+    await AdmissionCounter.of(fx.documentClient, fx.tableName, 10).acquire(new Date().toISOString());
     const handler = loadHandler({
       [ENV.TABLE_NAME]: fx.tableName,
       [ENV.IMAGE_ARN]: fx.imageArn,
@@ -120,7 +119,7 @@ describe('sweeper.lambda handler', () => {
     expect(second).toMatchObject({ orphansTerminated: 1, errors: 0 });
     expect(stateOf(fx, orphan)).toBe('TERMINATED');
     expect(await getSession(fx, 'ending')).toBeUndefined();
-    expect(await store.slotsInUse()).toBe(0);
+    expect(await slotsInUse(fx)).toBe(0);
   });
 
   test('fails the invocation if the environment is invalid', async () => {

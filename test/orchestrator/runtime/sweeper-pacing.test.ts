@@ -1,4 +1,5 @@
-import { forEachLimit, isRetryable, RateLimiter, RetryContext, withRetries } from '../../../src/orchestrator/runtime/sweeper-pacing';
+import { isRetryable } from '../../../src/orchestrator/runtime/aws-errors';
+import { forEachLimit, RateLimiter, RetryContext, withRetries } from '../../../src/orchestrator/runtime/sweeper-pacing';
 
 /** A fake clock whose sleeps advance it, so pacing is checked without waiting. */
 function fakeTime() {

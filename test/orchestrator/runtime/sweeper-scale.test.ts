@@ -1,5 +1,5 @@
 import { Fixture, newSweeper, putSessions, seedVms, startFixture, stateOf, suspects, terminations, virtualTime } from './sweeper-fixture';
-import { SweepReport } from '../../../src/orchestrator/runtime/sweeper';
+import { SweepReport } from '../../../src/orchestrator/runtime/sweep-report';
 import { deadlineFor } from '../../../src/orchestrator/runtime/sweeper-config';
 
 const MINUTE = 60_000;

@@ -10,13 +10,15 @@ import {
   putSession,
   runVm,
   seedVms,
+  slotsInUse,
   startFixture,
   stateOf,
   suspects,
   terminations,
 } from './sweeper-fixture';
-import { ORPHAN_PARTITION, SessionStore } from '../../../src/orchestrator/runtime/session-table';
-import { SweeperTable } from '../../../src/orchestrator/runtime/sweeper-table';
+import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
+import { SweeperStore } from '../../../src/orchestrator/runtime/table/sweeper-store';
+import { TABLE } from '../../../src/shared/contract';
 
 const MINUTE = 60_000;
 
@@ -103,7 +105,7 @@ describe('orphans', () => {
     seedVms(fx, 120, 60);
     await fx.documentClient.send(new PutCommand({
       TableName: fx.tableName,
-      Item: { owner: ORPHAN_PARTITION, sessionId: 'mvm-gone', microvmId: 'mvm-gone', firstSeenAt: new Date(fx.emulator.now() - 10 * MINUTE).toISOString() },
+      Item: { owner: TABLE.ORPHAN_PARTITION, sessionId: 'mvm-gone', microvmId: 'mvm-gone', firstSeenAt: new Date(fx.emulator.now() - 10 * MINUTE).toISOString() },
     }));
 
     // WHEN a sweep stops after two pages, then a sweep reads all three
@@ -314,7 +316,7 @@ describe('rows', () => {
 
   test('a repair never clobbers a relaunch that happened after the scan', async () => {
     // GIVEN the row the sweeper scanned (generation 1 on a dead VM), then relaunched as generation 2
-    const table = new SweeperTable(fx.documentClient, fx.tableName, (fn) => fn());
+    const table = new SweeperStore(fx.documentClient, fx.tableName, (fn) => fn());
     await putSession(fx, { sessionId: 'relaunched', microvmId: 'mvm-old' });
     const scanned = (await table.scan(() => false))!.sessions[0];
     await fx.documentClient.send(new UpdateCommand({
@@ -401,11 +403,11 @@ describe('admission slots', () => {
   afterEach(async () => fx.stop());
 
   /** Five sessions admitted under maxSessions (a slot each, as the session API takes them), with live VMs. */
-  async function admitFive(): Promise<SessionStore> {
-    const store = new SessionStore(fx.documentClient, fx.tableName);
+  async function admitFive(): Promise<AdmissionCounter> {
+    const store = AdmissionCounter.of(fx.documentClient, fx.tableName, 10);
     const vms = seedVms(fx, 5, 600);
     for (const [i, id] of vms.entries()) {
-      expect(await store.acquireSlot(10, new Date(fx.emulator.now()).toISOString())).toBe(true);
+      expect(await store.acquire(new Date(fx.emulator.now()).toISOString())).toBe(true);
       await putSession(fx, { sessionId: `s-${i}`, microvmId: id });
     }
     return store;
@@ -417,25 +419,25 @@ describe('admission slots', () => {
 
   test('slots of rows that DynamoDB TTL removed are given back by the next sweep, once', async () => {
     // GIVEN five admitted sessions, three of whose rows the table's TTL deleted (no slot released)
-    const store = await admitFive();
+    await admitFive();
     for (const id of ['s-0', 's-1', 's-2']) await expireByTtl(id);
-    expect(await store.slotsInUse()).toBe(5);
+    expect(await slotsInUse(fx)).toBe(5);
 
     // WHEN a sweep runs for an orchestrator with maxSessions, then another
-    const first = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
-    const second = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+    const first = await newSweeper(fx, { admissionCounter: true }).run();
+    const second = await newSweeper(fx, { admissionCounter: true }).run();
 
     // THEN the counter matches the two rows left, and the second sweep has nothing to change
     expect(first).toMatchObject({ slotsReconciled: 3, errors: 0 });
     expect(second).toMatchObject({ slotsReconciled: 0, errors: 0 });
-    expect(await store.slotsInUse()).toBe(2);
+    expect(await slotsInUse(fx)).toBe(2);
     // and the freed slots admit new sessions again
-    expect(await store.acquireSlot(5, new Date(fx.emulator.now()).toISOString())).toBe(true);
+    expect(await AdmissionCounter.of(fx.documentClient, fx.tableName, 5).acquire(new Date(fx.emulator.now()).toISOString())).toBe(true);
   });
 
   test('without maxSessions the counter is left alone', async () => {
     // GIVEN a leaked slot
-    const store = await admitFive();
+    await admitFive();
     await expireByTtl('s-4');
 
     // WHEN a sweep runs for an orchestrator without admission limits
@@ -443,7 +445,7 @@ describe('admission slots', () => {
 
     // THEN nothing is reconciled
     expect(report.slotsReconciled).toBe(0);
-    expect(await store.slotsInUse()).toBe(5);
+    expect(await slotsInUse(fx)).toBe(5);
   });
 
   test('a slot taken while the sweep scans makes it leave the counter to the next sweep', async () => {
@@ -455,27 +457,27 @@ describe('admission slots', () => {
     client.middlewareStack.add((next, context) => async (args) => {
       if (!raced && context.commandName === 'ScanCommand') {
         raced = true;
-        await store.acquireSlot(10, new Date(fx.emulator.now()).toISOString());
+        await store.acquire(new Date(fx.emulator.now()).toISOString());
       }
       return next(args);
     }, { step: 'initialize', name: 'raceAcquire' });
 
     // WHEN the sweep runs
-    const report = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+    const report = await newSweeper(fx, { admissionCounter: true }).run();
     client.middlewareStack.remove('raceAcquire');
 
     // THEN it does not overwrite the count it raced (6: five admitted plus the racing launch)
     expect(raced).toBe(true);
     expect(report).toMatchObject({ slotsReconciled: 0, errors: 0 });
-    expect(await store.slotsInUse()).toBe(6);
+    expect(await slotsInUse(fx)).toBe(6);
 
     // WHEN the racing launch records its row and the next sweep runs
     await putSession(fx, { sessionId: 'racer', microvmId: seedVms(fx, 1, 0)[0] });
-    const next = await newSweeper(fx, { releaseAdmissionSlots: true }).run();
+    const next = await newSweeper(fx, { admissionCounter: true }).run();
 
     // THEN the leaked slot comes back: five rows, five slots
     expect(next.slotsReconciled).toBe(1);
-    expect(await store.slotsInUse()).toBe(5);
+    expect(await slotsInUse(fx)).toBe(5);
   });
 });
 
@@ -538,7 +540,7 @@ describe('claims', () => {
     await fx.documentClient.send(new PutCommand({
       TableName: fx.tableName,
       Item: {
-        owner: ORPHAN_PARTITION,
+        owner: TABLE.ORPHAN_PARTITION,
         sessionId: vm,
         microvmId: vm,
         firstSeenAt: new Date(now - 10 * MINUTE).toISOString(),

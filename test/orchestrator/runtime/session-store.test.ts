@@ -1,15 +1,12 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CREDENTIALS } from './harness';
+import { slotsInUse as slotsOf } from './sweeper-fixture';
 import { LocalDynamo, startDynalite } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
-import {
-  clientTokenFor,
-  InvalidNextTokenError,
-  SessionItem,
-  SessionStore,
-  sha256Hex,
-} from '../../../src/orchestrator/runtime/session-table';
+import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
+import { clientTokenFor, SessionItem, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { InvalidNextTokenError, SessionStore } from '../../../src/orchestrator/runtime/table/session-store';
 
 let dynamo: LocalDynamo;
 let client: DynamoDBClient;
@@ -40,6 +37,10 @@ beforeAll(async () => {
   await createSessionsTable(client, 'sessions');
   store = new SessionStore(DynamoDBDocumentClient.from(client), 'sessions');
 });
+
+function slotsInUse(): Promise<number> {
+  return slotsOf({ documentClient: DynamoDBDocumentClient.from(client), tableName: 'sessions' });
+}
 
 afterAll(async () => {
   client.destroy();
@@ -120,8 +121,8 @@ describe('SessionStore', () => {
     const row = (await store.get(OWNER, 'release'))!;
     expect(await store.releaseLease(row, 'u')).toBe(true);
     expect(await store.get(OWNER, 'release')).toMatchObject({ leaseExpiresAt: 0, generation: 1, clientToken: row.clientToken });
-    expect(await store.deleteSession({ ...row, leaseId: 'other' }, false)).toBe(false);
-    expect(await store.deleteSession(row, false)).toBe(true);
+    expect(await store.deleteSession({ ...row, leaseId: 'other' })).toBe(false);
+    expect(await store.deleteSession(row)).toBe(true);
     expect(await store.get(OWNER, 'release')).toBeUndefined();
   });
 
@@ -145,10 +146,11 @@ describe('SessionStore', () => {
   });
 
   test('the admission counter never passes its maximum under concurrency and never goes below zero', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, () => store.acquireSlot(5, 'u')));
+    const counter = AdmissionCounter.of(DynamoDBDocumentClient.from(client), 'sessions', 5);
+    const results = await Promise.all(Array.from({ length: 12 }, () => counter.acquire('u')));
     expect(results.filter(Boolean)).toHaveLength(5);
-    expect(await store.slotsInUse()).toBe(5);
-    for (let i = 0; i < 7; i++) await store.releaseSlot();
-    expect(await store.slotsInUse()).toBe(0);
+    expect(await slotsInUse()).toBe(5);
+    for (let i = 0; i < 7; i++) await counter.release();
+    expect(await slotsInUse()).toBe(0);
   });
 });

@@ -3,65 +3,33 @@
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { admissionGuard, COUNTS_FOR_ADMISSION, isConditionFailed, META_PARTITION, ORPHAN_PARTITION, SESSION_COUNTER_KEY, TERMINATED_VM_STATE } from './session-table';
+import { conditionalWrite } from './conditional';
+import { keyOf, SCANNED_SESSION_FIELDS, SCANNED_SUSPECT_FIELDS, ScannedSession, SessionStatus, SuspectRow } from './schema';
+import { TABLE } from '../../../shared/contract';
+import { admissionGuard, COUNTS_FOR_ADMISSION, TERMINATED_VM_STATE } from '../admission-counter';
 
-/**
- * The sweeper's view of the sessions table (schema in the team contract): session rows, and suspects in the
- * reserved `#orphan` partition. Every write is conditional on what the scan saw, so a sweep never clobbers a
- * launch, a relaunch or another sweep that got there first.
- */
-
-/** Session row fields the sweeper reads. */
-export interface SessionRow {
-  readonly owner: string;
-  readonly sessionId: string;
-  readonly generation?: number;
-  readonly status?: string;
-  readonly leaseId?: string;
-  readonly leaseExpiresAt?: number;
-  readonly microvmId?: string;
-  readonly vmState?: string;
-  readonly createdAt?: string;
-  readonly expiresAt?: string;
-  readonly updatedAt?: string;
-}
-
-/** A VM seen unowned by an earlier sweep. */
-export interface SuspectRow {
-  readonly microvmId: string;
-  readonly firstSeenAt: string;
-  readonly claimedBy?: string;
-  readonly claimedAt?: number;
-  readonly terminatedAt?: string;
-}
-
-/** The `maxSessions` admission counter as read before a scan. */
-export interface SlotCounter {
-  readonly count: number;
-  /** Bumped by every acquire and release; undefined on counters written before versions existed. */
-  readonly version?: number;
-}
-
+/** What one scan read: the session rows, and the suspects of the `#orphan` partition by VM id. */
 export interface TableSnapshot {
-  readonly sessions: SessionRow[];
+  readonly sessions: ScannedSession[];
   readonly suspects: Map<string, SuspectRow>;
   readonly pages: number;
 }
 
-const SCAN_FIELDS = [
-  'owner', 'sessionId', 'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState',
-  'createdAt', 'expiresAt', 'updatedAt', 'firstSeenAt', 'claimedBy', 'claimedAt', 'terminatedAt',
-];
+const SCAN_FIELDS = [TABLE.PARTITION_KEY, TABLE.SORT_KEY, ...SCANNED_SESSION_FIELDS, ...SCANNED_SUSPECT_FIELDS];
 
 /** Wraps each table call (retries, deadline); the table code stays free of pacing concerns. */
 export type CallWrapper = <T>(fn: () => Promise<T>) => Promise<T>;
 
-export class SweeperTable {
+/**
+ * The sweeper's view of the sessions table: session rows, and suspects in the reserved `#orphan` partition. Every
+ * write is conditional on what the scan saw, so a sweep never clobbers a launch, a relaunch or another sweep that
+ * got there first.
+ */
+export class SweeperStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -75,7 +43,7 @@ export class SweeperTable {
   public async scan(shouldStop: () => boolean): Promise<TableSnapshot | undefined> {
     const names: Record<string, string> = {};
     SCAN_FIELDS.forEach((f, i) => (names[`#f${i}`] = f));
-    const sessions: SessionRow[] = [];
+    const sessions: ScannedSession[] = [];
     const suspects = new Map<string, SuspectRow>();
     let startKey: Record<string, unknown> | undefined;
     let pages = 0;
@@ -92,10 +60,11 @@ export class SweeperTable {
       })));
       pages++;
       for (const item of page.Items ?? []) {
-        const owner = String(item.owner ?? '');
-        if (owner === ORPHAN_PARTITION) {
-          suspects.set(String(item.sessionId), {
-            microvmId: String(item.sessionId),
+        const owner = String(item[TABLE.PARTITION_KEY] ?? '');
+        const sessionId = String(item[TABLE.SORT_KEY]);
+        if (owner === TABLE.ORPHAN_PARTITION) {
+          suspects.set(sessionId, {
+            microvmId: sessionId,
             firstSeenAt: String(item.firstSeenAt ?? ''),
             claimedBy: optString(item.claimedBy),
             claimedAt: optNumber(item.claimedAt),
@@ -104,9 +73,9 @@ export class SweeperTable {
         } else if (!owner.startsWith('#')) {
           sessions.push({
             owner,
-            sessionId: String(item.sessionId),
+            sessionId,
             generation: optNumber(item.generation),
-            status: optString(item.status),
+            status: optString(item.status) as SessionStatus | undefined,
             leaseId: optString(item.leaseId),
             leaseExpiresAt: optNumber(item.leaseExpiresAt),
             microvmId: optString(item.microvmId),
@@ -126,8 +95,8 @@ export class SweeperTable {
   public async putSuspect(microvmId: string, firstSeenAt: string, ttlEpochSeconds: number): Promise<boolean> {
     return this.conditional(() => this.client.send(new PutCommand({
       TableName: this.tableName,
-      Item: { owner: ORPHAN_PARTITION, sessionId: microvmId, microvmId, firstSeenAt, ttl: ttlEpochSeconds },
-      ConditionExpression: 'attribute_not_exists(sessionId)',
+      Item: { ...suspectKey(microvmId), microvmId, firstSeenAt, [TABLE.TTL_ATTRIBUTE]: ttlEpochSeconds },
+      ConditionExpression: `attribute_not_exists(${TABLE.SORT_KEY})`,
     })));
   }
 
@@ -135,8 +104,8 @@ export class SweeperTable {
   public async deleteSuspect(microvmId: string): Promise<boolean> {
     return this.conditional(() => this.client.send(new DeleteCommand({
       TableName: this.tableName,
-      Key: { owner: ORPHAN_PARTITION, sessionId: microvmId },
-      ConditionExpression: 'attribute_exists(sessionId)',
+      Key: suspectKey(microvmId),
+      ConditionExpression: `attribute_exists(${TABLE.SORT_KEY})`,
     })));
   }
 
@@ -147,7 +116,7 @@ export class SweeperTable {
   public async claimSuspect(s: SuspectRow, runId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
     return this.conditional(() => this.client.send(new UpdateCommand({
       TableName: this.tableName,
-      Key: { owner: ORPHAN_PARTITION, sessionId: s.microvmId },
+      Key: suspectKey(s.microvmId),
       UpdateExpression: 'SET claimedBy = :run, claimedAt = :now',
       ConditionExpression: 'firstSeenAt = :first'
         + ' AND (attribute_not_exists(claimedBy) OR claimedAt < :stale)'
@@ -166,7 +135,7 @@ export class SweeperTable {
   public async releaseSuspect(microvmId: string, runId: string, terminatedAt: string | undefined): Promise<boolean> {
     return this.conditional(() => this.client.send(new UpdateCommand({
       TableName: this.tableName,
-      Key: { owner: ORPHAN_PARTITION, sessionId: microvmId },
+      Key: suspectKey(microvmId),
       UpdateExpression: terminatedAt
         ? 'SET terminatedAt = :at REMOVE claimedBy, claimedAt'
         : 'REMOVE claimedBy, claimedAt',
@@ -179,11 +148,11 @@ export class SweeperTable {
    * Takes the right to terminate a session's VM by marking the row TERMINATING. It fails when the row changed
    * since the scan (relaunch, new lease, delete) or another sweep claimed it recently.
    */
-  public async claimSessionVm(row: SessionRow, nowIso: string, staleBeforeIso: string): Promise<boolean> {
+  public async claimSessionVm(row: ScannedSession, nowIso: string, staleBeforeIso: string): Promise<boolean> {
     const guard = rowGuard(row);
     return this.conditional(() => this.client.send(new UpdateCommand({
       TableName: this.tableName,
-      Key: { owner: row.owner, sessionId: row.sessionId },
+      Key: keyOf(row),
       UpdateExpression: 'SET vmState = :terminating, updatedAt = :now',
       ConditionExpression: `${guard.expression}`
         + ' AND (attribute_not_exists(vmState) OR vmState <> :terminating OR attribute_not_exists(updatedAt) OR updatedAt < :stale)',
@@ -193,11 +162,11 @@ export class SweeperTable {
   }
 
   /** Marks a row whose VM is gone, so it no longer claims a live VM (the next PUT relaunches a new generation). */
-  public async markTerminated(row: SessionRow, nowIso: string): Promise<boolean> {
+  public async markTerminated(row: ScannedSession, nowIso: string): Promise<boolean> {
     const guard = rowGuard(row);
     return this.conditional(() => this.client.send(new UpdateCommand({
       TableName: this.tableName,
-      Key: { owner: row.owner, sessionId: row.sessionId },
+      Key: keyOf(row),
       UpdateExpression: 'SET vmState = :terminatedVm, updatedAt = :now REMOVE endpoint',
       // already marked (e.g. by a concurrent sweep) is not a repair this sweep made, nor a slot to give back.
       ConditionExpression: `${guard.expression} AND ${COUNTS_FOR_ADMISSION}`,
@@ -210,71 +179,33 @@ export class SweeperTable {
    * Deletes a row exactly as the scan saw it (an ENDING session whose VM is gone, or a dead launch), including
    * whether it counts for admission, so the caller knows whether a slot goes back.
    */
-  public async deleteRow(row: SessionRow): Promise<boolean> {
+  public async deleteRow(row: ScannedSession): Promise<boolean> {
     const guard = rowGuard(row);
     return this.conditional(() => this.client.send(new DeleteCommand({
       TableName: this.tableName,
-      Key: { owner: row.owner, sessionId: row.sessionId },
+      Key: keyOf(row),
       ConditionExpression: `${guard.expression} AND ${admissionGuard(row)}`,
       ExpressionAttributeNames: guard.names,
       ExpressionAttributeValues: { ...guard.values, ':terminatedVm': TERMINATED_VM_STATE },
     })));
   }
 
-  /** The admission counter (strongly consistent); undefined when no slot was ever taken. */
-  public async readSlotCounter(): Promise<SlotCounter | undefined> {
-    const out = await this.call(() => this.client.send(new GetCommand({
-      TableName: this.tableName,
-      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-      ConsistentRead: true,
-    })));
-    if (!out.Item) {
-      return undefined;
-    }
-    return { count: optNumber(out.Item.count) ?? 0, version: optNumber(out.Item.version) };
+  /** A conditional write through the call wrapper: false when its condition failed. */
+  private conditional(fn: () => Promise<unknown>): Promise<boolean> {
+    return conditionalWrite(() => this.call(fn));
   }
+}
 
-  /**
-   * Sets the admission counter to the number of counted session rows a scan found, only if no slot was taken or given
-   * back since `seen` was read (the version is unchanged). Rows that DynamoDB's TTL deleted never gave their slot
-   * back; this is how those slots return.
-   */
-  public async reconcileSlotCounter(seen: SlotCounter, rows: number): Promise<boolean> {
-    const versioned = seen.version !== undefined;
-    return this.conditional(() => this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { owner: META_PARTITION, sessionId: SESSION_COUNTER_KEY },
-      ConditionExpression: versioned ? '#count = :seen AND #version = :v' : '#count = :seen AND attribute_not_exists(#version)',
-      UpdateExpression: 'SET #count = :rows ADD #version :one',
-      ExpressionAttributeNames: { '#count': 'count', '#version': 'version' },
-      ExpressionAttributeValues: {
-        ':seen': seen.count,
-        ':rows': rows,
-        ':one': 1,
-        ...(versioned ? { ':v': seen.version } : {}),
-      },
-    })));
-  }
-
-  private async conditional(fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(fn);
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) {
-        return false;
-      }
-      throw err;
-    }
-  }
+function suspectKey(microvmId: string): Record<string, string> {
+  return keyOf({ owner: TABLE.ORPHAN_PARTITION, sessionId: microvmId });
 }
 
 /**
  * The row must still be the one the scan saw: same generation, VM, status and lease. A relaunch bumps the
  * generation, a retried launch takes a new lease, so neither can be overwritten by a stale sweep.
  */
-function rowGuard(row: SessionRow): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
-  const parts = ['attribute_exists(sessionId)'];
+function rowGuard(row: ScannedSession): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const parts = [`attribute_exists(${TABLE.SORT_KEY})`];
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = {};
   const match = (attr: string, placeholder: string, value: unknown) => {
