@@ -64,6 +64,8 @@ for (const handler of ['orchestrator', 'sweeper']) {
   });
   project.eslint?.allowDevDeps(`src/orchestrator/${handler}.lambda.ts`); // bundled: its dependencies are ours to carry
 }
+// handler-only logic under runtime/ is bundled into the same assets, never imported by the constructs.
+project.eslint?.allowDevDeps('src/orchestrator/runtime/**/*.ts');
 project.tasks.tryFind('bundle')?.prependExec('rm -rf assets'); // stale files change asset hashes (the task exists once a handler does)
 project.package.addPackageResolutions('unrs-resolver@1.12.2'); // else `npm ci` fails (registry lacks 1.13.0 bindings)
 

@@ -1,5 +1,3 @@
-// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
-/* eslint-disable import/no-extraneous-dependencies */
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from './table/conditional';
 import { TABLE } from '../../shared/contract';

@@ -1,5 +1,3 @@
-// handler-only code, bundled into the Lambda asset by esbuild: its SDK packages are build-time dependencies.
-/* eslint-disable import/no-extraneous-dependencies */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
