@@ -55,7 +55,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 for (const pattern of ['/examples/', '/bench/', '/docs/', '/.ci/', '/compat/', '/scripts/']) project.addPackageIgnore(pattern);
 
 // the handler bundles target Node.js 24 (BUNDLE_NODE_MAJOR in handler-function.ts), the oldest runtime they may run on.
-for (const handler of ['orchestrator', 'sweeper']) {
+for (const handler of ['orchestrator', 'sweeper', 'smoke-test']) {
   project.bundler.addBundle(`src/orchestrator/${handler}.lambda.ts`, {
     target: 'node24',
     platform: 'node',

@@ -68,6 +68,12 @@ export interface IMicrovmImage extends IResource {
    * Nothing that launches, resumes or mints tokens.
    */
   grantManage(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grants reading this image and its versions and setting a version ACTIVE or INACTIVE: what a release check
+   * needs to find the latest version and withdraw one that failed. Scoped to this image.
+   */
+  grantPromote(grantee: iam.IGrantable): iam.Grant;
 }
 
 /**
@@ -131,5 +137,17 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
         actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
         resourceArns: [this.imageArn],
       }));
+  }
+
+  /**
+   * Grants `GetMicrovmImage` and `UpdateMicrovmImageVersion` on this image: reading its latest
+   * version and setting a version ACTIVE or INACTIVE. Nothing that builds, deletes or launches.
+   */
+  public grantPromote(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetMicrovmImage', 'lambda:UpdateMicrovmImageVersion'],
+      resourceArns: [this.imageArn],
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
 import { IdlePolicy } from './idle-policy';
 import { SessionOwner } from './session-owner';
+import { SmokeTest } from './smoke-test';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress } from '../network/egress';
 import { Ingress } from '../network/ingress';
@@ -15,12 +16,24 @@ export interface MicrovmOrchestratorProps {
   readonly image: IMicrovmImage;
 
   /**
-   * Pin the image version sessions launch. Sessions record the version they run, so a change is traceable.
+   * Pin the image version sessions launch. Sessions record the version they run, so a change is traceable. A
+   * rollback is a deploy that pins the previous version (see the README's "Releasing a new image").
    *
-   * @default - the image's latest ACTIVE version at deploy time (for an imported image that does not know it:
-   * the latest ACTIVE version at launch, with a synth warning)
+   * @default - the image's latest ACTIVE version at deploy time, once the smoke test passed it (without a smoke
+   * test, an imported image that does not know its versions launches the latest ACTIVE version at launch time, with
+   * a synth warning)
    */
   readonly imageVersion?: string;
+
+  /**
+   * Tests a version before any session runs it: at deploy time one MicroVM is launched from it with this
+   * orchestrator's run configuration, checked through its endpoint, and terminated. The orchestrator launches only
+   * a version that passed; a failure fails the deployment and sets the version INACTIVE. The pinned `imageVersion`
+   * is tested too.
+   *
+   * @default SmokeTest.http() - `GET /` on the first app port must answer 200 within 30 seconds
+   */
+  readonly smokeTest?: SmokeTest;
 
   /**
    * Where the MicroVMs' outbound traffic may go. Always passed explicitly to `RunMicrovm`: without it a MicroVM

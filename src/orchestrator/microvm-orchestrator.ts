@@ -15,6 +15,7 @@ import { defaultEgress } from './private/default-egress';
 import { HandlerFunction } from './private/handler-function';
 import { newAlarmTopic, newSweeperFailureQueue, notify } from './private/operations';
 import { resolveProps } from './private/resolve-props';
+import { SmokeTestResource } from './private/smoke-test-resource';
 import { SessionOwner } from './session-owner';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { EgressConfig } from '../network/egress';
@@ -65,6 +66,8 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
   public readonly runtimeLogGroup?: logs.ILogGroup;
   /** the schedule that runs the sweeper. */
   public readonly sweepSchedule: events.Rule;
+  /** the function of the deploy-time smoke test, unless `smokeTest` is `SmokeTest.disabled()`. */
+  public readonly smokeTestFunction?: lambda.IFunction;
   /** the egress every MicroVM is launched with. */
   public readonly egress: EgressConfig;
   /** the `service` dimension of this orchestrator's metrics. */
@@ -128,7 +131,24 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     this.runtimeLogGroup?.grantWrite(this.executionRole);
 
     const idlePolicy = (props.idlePolicy ?? IdlePolicy.suspendAfter(Duration.minutes(15)))._render();
-    const imageVersion = props.imageVersion ?? this.latestActiveVersionOf(image);
+    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
+    let imageVersion = props.imageVersion ?? this.latestActiveVersionOf(image, config.smokeTest === undefined);
+    if (config.smokeTest) {
+      // the version the orchestrator launches is the one the smoke test passed, never a newer untested one.
+      const smokeTest = new SmokeTestResource(this, 'SmokeTest', {
+        image,
+        imageVersion,
+        check: config.smokeTest,
+        executionRole: this.executionRole,
+        runtimeLogGroup: this.runtimeLogGroup,
+        egressConnectorArn: this.egress.networkConnectorArn,
+        ingressConnectorArns: ingressArns,
+        logGroup: this.logGroup('SmokeTestLogs', retention, key),
+        tracing,
+      });
+      this.smokeTestFunction = smokeTest.function;
+      imageVersion = smokeTest.imageVersion;
+    }
     const common: Record<string, string> = {
       [ENV.TABLE_NAME]: this.table.tableName,
       [ENV.IMAGE_ARN]: image.imageArn,
@@ -138,7 +158,6 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       [ENV.SERVICE_NAME]: this.serviceName,
     };
 
-    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     // orchestrator: the session API.
     const orchestratorLogs = this.logGroup('OrchestratorLogs', retention, key);
     const orchestrator = new HandlerFunction(this, 'Orchestrator', {
@@ -240,6 +259,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       egressMode: this.egress.mode,
       orchestratorFunction: this.orchestratorFunction,
       sweeperFunction: this.sweeperFunction,
+      smokeTestFunction: this.smokeTestFunction,
       executionRole: this.executionRole,
     }, image);
   }
@@ -253,12 +273,15 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     return this.orchestratorFunction.grantInvokeUrl(grantee);
   }
 
-  /** the image's latest ACTIVE version at deploy time, or '' (latest at launch) for an import that does not know it. */
-  private latestActiveVersionOf(image: IMicrovmImage): string {
+  /**
+   * The image's latest ACTIVE version at deploy time, or '' for an import that does not know it: the smoke test
+   * then resolves it at deploy time, and without one sessions launch whatever is latest at launch time.
+   */
+  private latestActiveVersionOf(image: IMicrovmImage, warn: boolean): string {
     try {
       return image.latestActiveVersion;
     } catch {
-      Annotations.of(this).addWarningV2('cdk-lambda-microvms:orchestratorImageVersionUnknown',
+      if (warn) Annotations.of(this).addWarningV2('cdk-lambda-microvms:orchestratorImageVersionUnknown',
         `${image.node.path} does not know its latest active version, so sessions launch whatever version is latest ` +
         'at launch time. Pass imageVersion to pin one.');
       return '';

@@ -38,6 +38,11 @@ export const ENV = {
   OWNER_KEY: 'MICROVM_OWNER_KEY',
   /** Sweeper: seconds an unowned VM must have existed before it may be terminated. */
   ORPHAN_GRACE_SECONDS: 'MICROVM_ORPHAN_GRACE_SECONDS',
+  /**
+   * Smoke test: where the MicroVM data plane is, as a URL with `{endpoint}` in it; empty for `https://{endpoint}`.
+   * Set only for the local emulator's data plane; the construct never sets it.
+   */
+  DATA_PLANE_URL_TEMPLATE: 'MICROVM_DATA_PLANE_URL_TEMPLATE',
   /** Powertools metrics namespace. */
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Powertools service name, also the metrics' `service` dimension. */

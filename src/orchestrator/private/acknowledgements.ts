@@ -10,6 +10,7 @@ export interface AcknowledgedOrchestrator {
   readonly egressMode: string;
   readonly orchestratorFunction: lambda.IFunction;
   readonly sweeperFunction: lambda.IFunction;
+  readonly smokeTestFunction?: lambda.IFunction;
   readonly executionRole: iam.IRole;
 }
 
@@ -31,12 +32,14 @@ export function acknowledgeOrchestratorFindings(o: AcknowledgedOrchestrator, ima
   acknowledgeInherentWildcards(o.orchestratorFunction, 'the sessions table it reads and writes');
   acknowledgeInherentWildcards(o.sweeperFunction,
     'the sessions table it reads and writes, and the SweeperFailures queue Lambda sends failed runs to with this role');
+  if (o.smokeTestFunction) acknowledgeInherentWildcards(o.smokeTestFunction, 'its log group');
   const ownRoles = [
     { role: o.orchestratorFunction.role!, purpose: 'the session API function' },
     { role: o.sweeperFunction.role!, purpose: 'the sweeper function' },
+    ...(o.smokeTestFunction ? [{ role: o.smokeTestFunction.role!, purpose: 'the smoke test function' }] : []),
     ...(o.executionRole.node.scope === o.scope ? [{ role: o.executionRole, purpose: 'the MicroVMs\' execution role' }] : []),
   ];
-  acknowledgeComplianceFindings({ orchestrator: o.orchestratorFunction, sweeper: o.sweeperFunction }, ownRoles);
+  acknowledgeComplianceFindings({ orchestrator: o.orchestratorFunction, sweeper: o.sweeperFunction, smokeTest: o.smokeTestFunction }, ownRoles);
 }
 
 /** why a wildcard in a statement with these actions is inherent, or undefined when it is not ours to excuse. */

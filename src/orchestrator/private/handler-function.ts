@@ -28,7 +28,7 @@ export function latestNodeRuntime(): lambda.Runtime {
 }
 
 /** Which of the bundles built at library build time (`assets/orchestrator/<name>/index.js`) a function runs. */
-export type BundledHandler = 'orchestrator.lambda' | 'sweeper.lambda';
+export type BundledHandler = 'orchestrator.lambda' | 'sweeper.lambda' | 'smoke-test.lambda';
 
 /** Props for {@link HandlerFunction}. */
 export interface HandlerFunctionProps extends lambda.FunctionOptions {

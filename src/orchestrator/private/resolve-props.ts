@@ -4,6 +4,8 @@ import { Ingress } from '../../network/ingress';
 import { LIMITS } from '../../shared/contract';
 import { durationInRange, invalidProp, isToken } from '../../shared/validation';
 import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
+import { SmokeTest } from '../smoke-test';
+import type { SmokeTestCheck } from './smoke-test-resource';
 
 /** The orchestrator's props, validated and with their defaults. */
 export interface ResolvedConfig {
@@ -15,6 +17,8 @@ export interface ResolvedConfig {
   readonly sweepInterval: Duration;
   readonly orphanGraceSeconds: number;
   readonly removalPolicy: RemovalPolicy;
+  /** the release check, or undefined when `SmokeTest.disabled()`. */
+  readonly smokeTest?: SmokeTestCheck;
 }
 
 /** Validates every prop in one place (tokens skipped) and resolves the defaults. */
@@ -88,6 +92,9 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
       'Use a namespace such as "LambdaMicrovms".');
   }
 
+  const ingressNone = (props.ingress ?? []).some((i) => i.connectorName === 'NO_INGRESS');
+  const smokeTest = (props.smokeTest ?? SmokeTest.http())._resolve(appPorts, ingressNone);
+
   return {
     ingressArns,
     appPorts,
@@ -97,5 +104,6 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
     sweepInterval,
     orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
     removalPolicy,
+    smokeTest,
   };
 }
