@@ -5,7 +5,7 @@ import { ApiError, accessDenied, insufficientCapacity, internal, throttled, vali
 import { FaultInjector, RateLimiter, SeededRandom } from './faults';
 import { readBody } from './http-body';
 import { ImageApi } from './image-api';
-import { ImageStore } from './image-store';
+import { ImageStore, MAX_VERSIONS_PER_IMAGE } from './image-store';
 import { MicrovmApi } from './microvm-api';
 import { MAX_DURATION_SECONDS, managedConnectorArn, type RunRequest } from './request-validation';
 import { resolveRoute } from './router';
@@ -105,7 +105,11 @@ export class MicrovmEmulator {
     this.staleRead = options.staleReadMs ?? 0;
     this.retention = options.terminatedRetentionMs ?? DAY_MS;
     this.requireSignature = options.requireSignature ?? true;
-    this.images = new ImageStore(this.region, this.accountId, this.now());
+    const versionsQuota = options.versionsPerImageQuota ?? MAX_VERSIONS_PER_IMAGE;
+    if (!(Number.isInteger(versionsQuota) && versionsQuota >= 1)) {
+      throw new Error(`versionsPerImageQuota must be a whole number of at least 1, got ${versionsQuota}`);
+    }
+    this.images = new ImageStore(this.region, this.accountId, this.now(), () => versionsQuota);
     this.vms = new VmStore(this.region, () => this.delays, () => this.retention);
     const buildDelay = options.imageBuildDelayMs ?? 0;
     const buildOutcome = options.imageBuildOutcome ?? 'SUCCESSFUL';

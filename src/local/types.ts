@@ -24,6 +24,7 @@ export type OperationName =
   | 'ListMicrovmImageVersions'
   | 'GetMicrovmImageVersion'
   | 'UpdateMicrovmImageVersion'
+  | 'DeleteMicrovmImageVersion'
   | 'ListManagedMicrovmImages'
   | 'ListManagedMicrovmImageVersions';
 
@@ -110,6 +111,12 @@ export interface EmulatorOptions {
   readonly images?: RegisterImageOptions[];
   /** Time a CreateMicrovmImage build takes (emulated ms). @default 0 */
   readonly imageBuildDelayMs?: number;
+  /**
+   * Versions one image may hold; the Create or Update that would make one more fails with
+   * ServiceQuotaExceededException (402). Deleted versions do not count.
+   * @default 50 (the service's quota, LIMITS.VERSIONS_PER_IMAGE)
+   */
+  readonly versionsPerImageQuota?: number;
   /** Outcome of CreateMicrovmImage builds. @default 'SUCCESSFUL' */
   readonly imageBuildOutcome?: 'SUCCESSFUL' | 'FAILED';
   /** Reject requests without a SigV4 `Authorization` header for signing name `lambda` (403). @default true */
