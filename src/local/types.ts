@@ -121,6 +121,13 @@ export interface EmulatorOptions {
   readonly imageBuildOutcome?: 'SUCCESSFUL' | 'FAILED';
   /** Reject requests without a SigV4 `Authorization` header for signing name `lambda` (403). @default true */
   readonly requireSignature?: boolean;
+  /** Port of the data plane (every VM's endpoint) on 127.0.0.1. @default 0 (a free port) */
+  readonly dataPlanePort?: number;
+  /**
+   * Real-time ms the data plane waits for an app to answer (and for an auto-resume to end) before it answers 502.
+   * @default 30_000
+   */
+  readonly appTimeoutMs?: number;
 }
 
 /** A port grant of a token, as the SDK's `PortSpecification` union. */
