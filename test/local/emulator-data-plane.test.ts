@@ -335,6 +335,23 @@ describe('VM state', () => {
     expect(await stateOf(vm)).toBe('RUNNING');
   });
 
+  test('holds the request during an auto-resume and fails if it outlasts appTimeoutMs (502); the resume goes on', async () => {
+    // GIVEN a resume that takes 1 s of emulated time, on a frozen clock nobody advances during the request
+    await start({ resumeDelayMs: SECOND, appTimeoutMs: 50 });
+    const vm = await launch({ idlePolicy: { maxIdleDurationSeconds: 60, suspendedDurationSeconds: 3600, autoResumeEnabled: true } });
+    const token = await tokenFor(vm);
+    await client.send(new SuspendMicrovmCommand({ microvmIdentifier: vm.id }));
+
+    // WHEN
+    const held = await call(vm, '/health', { 'X-aws-proxy-auth': token });
+    emulator.advanceTime(SECOND);
+
+    // THEN
+    expect(held).toEqual({ status: 502, body: { message: `MicroVM ${vm.id} did not resume in time.` } });
+    expect(await stateOf(vm)).toBe('RUNNING');
+    expect((await call(vm, '/health', { 'X-aws-proxy-auth': token })).status).toBe(200);
+  });
+
   test('fails once the VM is TERMINATED (502)', async () => {
     // GIVEN
     await start();
