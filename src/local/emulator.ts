@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, accessDenied, insufficientCapacity, internal, throttled, validation } from './errors';
+import { ApiHandler } from './api-handler';
+import { AppRegistry, type AppPorts, type AppTarget } from './apps';
+import { MicrovmDataPlane } from './data-plane';
 import { FaultInjector, RateLimiter, SeededRandom } from './faults';
-import { readBody } from './http-body';
 import { ImageApi } from './image-api';
-import { ImageStore } from './image-store';
+import { ImageStore, MAX_VERSIONS_PER_IMAGE } from './image-store';
 import { MicrovmApi } from './microvm-api';
 import { MAX_DURATION_SECONDS, managedConnectorArn, type RunRequest } from './request-validation';
-import { resolveRoute } from './router';
+import { TokenRegistry, allowsPort } from './tokens';
 import type {
   EmulatorOptions,
   FaultOptions,
@@ -23,8 +23,6 @@ import type {
 import { VmStore, type Phase, type TransitionDelays } from './vm-store';
 
 const DAY_MS = 86_400_000;
-const MAX_BODY_BYTES = 1024 * 1024;
-const SIGV4 = /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/[a-z0-9-]+\/lambda\/aws4_request/;
 
 const PHASE_OF_STATE: Record<MicrovmState, Phase> = {
   PENDING: 'launching',
@@ -41,7 +39,9 @@ export type StickPendingSelector = number | ((request: RunRequest) => boolean);
 /**
  * A local Lambda MicroVMs API: an HTTP server on 127.0.0.1 that speaks the restJson1 protocol of
  * `@aws-sdk/client-lambda-microvms`, with the service's VM state machine on an emulated clock, idempotent
- * `clientToken`, pagination, rate limits, the memory quota, and injectable faults and latency.
+ * `clientToken`, pagination, rate limits, the memory and versions quotas, and injectable faults and latency; plus
+ * a data plane (a second server on 127.0.0.1) serving each VM's endpoint, with the endpoint's token and port
+ * checks, in front of apps registered per image version.
  *
  * ```ts
  * const emulator = await MicrovmEmulator.start();
@@ -59,11 +59,24 @@ export class MicrovmEmulator {
     });
     const address = emulator.server.address() as AddressInfo;
     emulator.endpoint = `http://127.0.0.1:${address.port}`;
+    try {
+      await emulator.dataPlane.listen(options.dataPlanePort ?? 0);
+    } catch (error) {
+      await emulator.stop();
+      throw error;
+    }
     return emulator;
   }
 
   /** `http://127.0.0.1:<port>`: pass it as the SDK client's `endpoint` (or `AWS_ENDPOINT_URL_LAMBDA_MICROVMS`). */
   public endpoint = '';
+  /**
+   * `http://127.0.0.1:<port>` of the data plane, which serves every VM's endpoint; `endpointUrl(vm.endpoint)`
+   * gives one VM's base URL.
+   */
+  public get dataPlaneEndpoint(): string {
+    return this.dataPlane.url;
+  }
   public readonly region: string;
   public readonly accountId: string;
 
@@ -75,18 +88,16 @@ export class MicrovmEmulator {
   private readonly limiter: RateLimiter;
   private readonly images: ImageStore;
   private readonly vms: VmStore;
-  private readonly microvmApi: MicrovmApi;
-  private readonly imageApi: ImageApi;
   private delays: TransitionDelays;
   private memoryQuota: number;
   private staleRead: number;
   private readonly retention: number;
-  private readonly requireSignature: boolean;
   private stickBudget = 0;
   private stickPredicate: ((request: RunRequest) => boolean) | undefined;
-  private readonly tokens: IssuedToken[] = [];
-  private counts: Partial<Record<OperationName, number>> = {};
-  private errors: Partial<Record<OperationName, Record<string, number>>> = {};
+  private readonly tokens = new TokenRegistry();
+  private readonly apps = new AppRegistry();
+  private readonly dataPlane: MicrovmDataPlane;
+  private readonly api: ApiHandler;
 
   private constructor(options: EmulatorOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -104,12 +115,15 @@ export class MicrovmEmulator {
     this.memoryQuota = options.memoryQuotaMiB ?? 400 * 1024;
     this.staleRead = options.staleReadMs ?? 0;
     this.retention = options.terminatedRetentionMs ?? DAY_MS;
-    this.requireSignature = options.requireSignature ?? true;
-    this.images = new ImageStore(this.region, this.accountId, this.now());
+    const versionsQuota = options.versionsPerImageQuota ?? MAX_VERSIONS_PER_IMAGE;
+    if (!(Number.isInteger(versionsQuota) && versionsQuota >= 1)) {
+      throw new Error(`versionsPerImageQuota must be a whole number of at least 1, got ${versionsQuota}`);
+    }
+    this.images = new ImageStore(this.region, this.accountId, this.now(), () => versionsQuota);
     this.vms = new VmStore(this.region, () => this.delays, () => this.retention);
     const buildDelay = options.imageBuildDelayMs ?? 0;
     const buildOutcome = options.imageBuildOutcome ?? 'SUCCESSFUL';
-    this.microvmApi = new MicrovmApi({
+    const microvmApi = new MicrovmApi({
       region: this.region,
       vms: this.vms,
       images: this.images,
@@ -117,9 +131,10 @@ export class MicrovmEmulator {
       memoryQuotaMiB: () => this.memoryQuota,
       staleReadMs: () => this.staleRead,
       shouldStickPending: (request) => this.shouldStick(request),
-      recordToken: (token) => this.tokens.push(token),
+      recordToken: (token) => this.tokens.record(token),
+      runHookFailure: (arn, version) => this.apps.runHookFailure(arn, version),
     });
-    this.imageApi = new ImageApi({
+    const imageApi = new ImageApi({
       images: this.images,
       now: () => this.now(),
       buildDelayMs: () => buildDelay,
@@ -127,7 +142,25 @@ export class MicrovmEmulator {
       liveVmsOf: (arn) => this.vms.all(this.now()).filter((vm) => vm.imageArn === arn && vm.phase !== 'terminated').length,
     });
     for (const image of options.images ?? []) this.registerImage(image);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.api = new ApiHandler({
+      microvmApi,
+      imageApi,
+      faults: this.faults,
+      limiter: this.limiter,
+      requireSignature: options.requireSignature ?? true,
+      now: () => this.now(),
+    });
+    this.server = http.createServer((req, res) => void this.api.handle(req, res));
+    const appTimeoutMs = options.appTimeoutMs ?? 30_000;
+    this.dataPlane = new MicrovmDataPlane({
+      region: this.region,
+      vms: this.vms,
+      tokens: this.tokens,
+      apps: this.apps,
+      now: () => this.now(),
+      recordTraffic: (id) => this.recordTraffic(id),
+      appTimeoutMs: () => appTimeoutMs,
+    });
   }
 
   // ---- clock ------------------------------------------------------------------------------------------------
@@ -148,6 +181,38 @@ export class MicrovmEmulator {
   /** Adds a ready-to-run image and returns its ARN. */
   public registerImage(options: RegisterImageOptions): string {
     return this.images.register(options, this.now());
+  }
+
+  // ---- data plane -------------------------------------------------------------------------------------------
+
+  /**
+   * The local base URL to use in place of `https://${endpoint}` for a VM's endpoint (as RunMicrovm and GetMicrovm
+   * return it, with or without the scheme): `http://127.0.0.1:<data plane port>/<endpoint>`.
+   */
+  public endpointUrl(endpoint: string): string {
+    return this.dataPlane.endpointUrl(endpoint);
+  }
+
+  /**
+   * Sets what answers inside VMs of one image version: a request listener or base URL (on port 8080), or one per
+   * port (`{ 8080: app, 9000: hooks }`). Replaces an earlier registration; VMs already running see the change.
+   * See `DataPlaneApps` for built-in apps.
+   */
+  public registerApp(imageArn: string, imageVersion: string, app: AppTarget | AppPorts): void {
+    this.apps.register(imageArn, imageVersion, app);
+  }
+
+  /**
+   * Makes the `/run` hook of an image version fail from now on: its launches go from PENDING to TERMINATING
+   * (after the launch delay) with `stateReason` set to `reason`, and never reach RUNNING.
+   */
+  public failRunHook(imageArn: string, imageVersion: string, reason = 'The /run hook failed (HTTP 500).'): void {
+    this.apps.failRunHook(imageArn, imageVersion, reason);
+  }
+
+  /** Lets later launches of the image version pass their `/run` hook again. */
+  public clearRunHookFailure(imageArn: string, imageVersion: string): void {
+    this.apps.clearRunHookFailure(imageArn, imageVersion);
   }
 
   /** Replaces the fault settings (`{}` clears them). */
@@ -231,33 +296,31 @@ export class MicrovmEmulator {
   /**
    * Checks a token as the VM's endpoint would: issued by this emulator, not expired, for a VM that is not
    * TERMINATING or TERMINATED, and allowing `port` (default 8080, the endpoint's default target port).
-   * Returns the token's record, or undefined when the endpoint would answer 403.
+   * Returns the token's record, or undefined when the endpoint would refuse the request (403, or 502 once the
+   * VM is TERMINATING or TERMINATED).
    */
   public verifyToken(token: string, port = 8080): IssuedToken | undefined {
-    const record = this.tokens.find((t) => t.token === token);
-    if (!record || this.now() >= record.expiresAt) return undefined;
+    const record = this.tokens.valid(token, this.now());
+    if (!record) return undefined;
     const vm = this.vms.find(record.microvmId, this.now());
     if (!vm || vm.phase === 'terminating' || vm.phase === 'terminated') return undefined;
-    const allowed = record.allowedPorts.some((spec) =>
-      'allPorts' in spec || ('port' in spec && spec.port === port) || ('range' in spec && spec.range.startPort <= port && port <= spec.range.endPort));
-    return allowed ? { ...record, allowedPorts: [...record.allowedPorts] } : undefined;
+    return allowsPort(record, port) ? this.tokens.check(token, record.microvmId, this.now()).record : undefined;
   }
 
   // ---- inspection -------------------------------------------------------------------------------------------
 
   /** Requests received per operation, whatever their outcome (throttled and failed ones included). */
   public callCounts(): Partial<Record<OperationName, number>> {
-    return { ...this.counts };
+    return this.api.callCounts();
   }
 
   /** Error answers per operation and error type, e.g. `{ RunMicrovm: { ThrottlingException: 2 } }`. */
   public errorCounts(): Partial<Record<OperationName, Record<string, number>>> {
-    return JSON.parse(JSON.stringify(this.errors));
+    return this.api.errorCounts();
   }
 
   public resetCallCounts(): void {
-    this.counts = {};
-    this.errors = {};
+    this.api.resetCounts();
   }
 
   /** Every visible VM (TERMINATED ones until their retention ends), in launch order. */
@@ -272,7 +335,7 @@ export class MicrovmEmulator {
 
   /** Tokens issued so far (app and shell), values included: for tests only. */
   public issuedTokens(): IssuedToken[] {
-    return this.tokens.map((t) => ({ ...t, allowedPorts: [...t.allowedPorts] }));
+    return this.tokens.all();
   }
 
   /**
@@ -304,48 +367,17 @@ export class MicrovmEmulator {
     return ids;
   }
 
-  /** Stops the server and drops open connections. */
+  /** Stops the servers (API, data plane and the apps it serves) and drops open connections. */
   public async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  // ---- HTTP -------------------------------------------------------------------------------------------------
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let operation: OperationName | undefined;
-    try {
-      const received = await readBody(req, MAX_BODY_BYTES);
-      if (received === undefined) throw validation(`The request body exceeds ${MAX_BODY_BYTES} bytes.`);
-      const raw = received.toString('utf8');
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const route = resolveRoute(req.method ?? 'GET', url.pathname, url.searchParams, this.microvmApi, this.imageApi);
-      operation = route.operation;
-      this.counts[operation] = (this.counts[operation] ?? 0) + 1;
-      if (this.requireSignature && !SIGV4.test(req.headers.authorization ?? '')) {
-        throw accessDenied('Missing or invalid SigV4 Authorization header (signing name lambda).');
-      }
-      const decision = this.faults.decide(operation);
-      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-      if (decision.fault === 'throttle') throw throttled(operation);
-      if (decision.fault === 'error') throw internal();
-      if (decision.fault === 'capacity') throw insufficientCapacity();
-      const waitSeconds = this.limiter.take(operation, this.now());
-      if (waitSeconds > 0) throw throttled(operation, waitSeconds);
-      const body = route.hasBody ? parseJson(raw) : {};
-      const result = route.invoke(body);
-      if (decision.errorAfterEffect) throw internal();
-      send(res, route.successStatus, result);
-    } catch (error) {
-      const apiError = error instanceof ApiError ? error : internal(`Emulator error: ${(error as Error).message}`);
-      if (operation !== undefined) {
-        const perOp = (this.errors[operation] ??= {});
-        perOp[apiError.errorType] = (perOp[apiError.errorType] ?? 0) + 1;
-      }
-      send(res, apiError.status, apiError.body(), { 'x-amzn-errortype': apiError.errorType, ...apiError.headers });
-    }
+    await Promise.all([
+      new Promise<void>((resolve) => {
+        if (!this.server.listening) return resolve();
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      }),
+      this.dataPlane.close(),
+      this.apps.close(),
+    ]);
   }
 
   private shouldStick(request: RunRequest): boolean {
@@ -361,30 +393,4 @@ export class MicrovmEmulator {
     if (!vm) throw new Error(`unknown MicroVM ${id}`);
     return vm;
   }
-}
-
-function parseJson(raw: string): Record<string, any> {
-  if (raw.trim() === '') return {};
-  try {
-    const parsed = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed;
-  } catch {
-    // fall through.
-  }
-  throw validation('The request body must be a JSON object.');
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body ?? {});
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-requestid': randomUUID(),
-    ...headers,
-  });
-  res.end(payload);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

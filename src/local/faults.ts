@@ -21,6 +21,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<OperationName, number>> = {
   ListMicrovmImageVersions: 10,
   GetMicrovmImageVersion: 10,
   UpdateMicrovmImageVersion: 10,
+  DeleteMicrovmImageVersion: 10,
   ListManagedMicrovmImages: 10,
   ListManagedMicrovmImageVersions: 10,
 };

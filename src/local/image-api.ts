@@ -129,6 +129,13 @@ export class ImageApi {
     return this.describeVersion(image, record, now);
   }
 
+  /** DeleteMicrovmImageVersion: never the last remaining version; VMs of the version keep running. */
+  public deleteVersion(identifier: string, version: string): Record<string, unknown> {
+    const image = this.ctx.images.resolve(identifier);
+    const state = this.ctx.images.deleteVersion(image, version, this.ctx.now());
+    return { imageIdentifier: identifier, imageVersion: version, state };
+  }
+
   public listManaged(query: URLSearchParams): Page<Record<string, unknown>> {
     const maxResults = parseMaxResults(query.get('maxResults'));
     const first = this.ctx.images.managedVersions[0];

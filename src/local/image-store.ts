@@ -1,13 +1,13 @@
 import { conflict, notFound, quotaExceeded, validation } from './errors';
 import type { RegisterImageOptions } from './types';
 import { canonicalJson } from './wire';
-import { IMAGE_ARN_PATTERN, parseImageArn } from '../shared/contract';
+import { IMAGE_ARN_PATTERN, LIMITS, parseImageArn } from '../shared/contract';
 
 /** The default baseline memory of an image (2 GB, 1 vCPU). */
 export const DEFAULT_IMAGE_MEMORY_MIB = 2048;
 
-/** The service quota of versions per image. */
-export const MAX_VERSIONS_PER_IMAGE = 50;
+/** The service quota of versions per image (the emulator's default; see `versionsPerImageQuota`). */
+export const MAX_VERSIONS_PER_IMAGE = LIMITS.VERSIONS_PER_IMAGE;
 
 /** The Lambda-managed base image every emulated account sees. */
 export const MANAGED_IMAGE_NAME = 'al2023-1';
@@ -37,6 +37,8 @@ export interface ImageRecord {
   updatedAt: number;
   readonly tags: Record<string, string>;
   readonly versions: ImageVersionRecord[];
+  /** Versions removed by DeleteMicrovmImageVersion: a repeated delete succeeds, and their numbers are never reused. */
+  readonly deletedVersions: Set<string>;
   readonly clientToken?: string;
   readonly requestFingerprint?: string;
 }
@@ -56,7 +58,12 @@ export class ImageStore {
   public readonly managedArn: string;
   public readonly managedVersions: ManagedVersion[];
 
-  constructor(private readonly region: string, private readonly accountId: string, startedAt: number) {
+  constructor(
+    private readonly region: string,
+    private readonly accountId: string,
+    startedAt: number,
+    private readonly versionsQuota: () => number = () => MAX_VERSIONS_PER_IMAGE,
+  ) {
     this.managedArn = `arn:aws:lambda:${region}:aws:microvm-image:${MANAGED_IMAGE_NAME}`;
     const day = 86_400_000;
     this.managedVersions = [
@@ -85,6 +92,7 @@ export class ImageStore {
       updatedAt: now,
       tags: {},
       versions: [],
+      deletedVersions: new Set(),
     };
     versions.forEach((version, i) => {
       record.versions.push({
@@ -141,6 +149,7 @@ export class ImageStore {
         memoryMiB,
         hooksPort: request.hooks?.port,
       }],
+      deletedVersions: new Set(),
       clientToken,
       requestFingerprint: fingerprint,
     };
@@ -153,13 +162,19 @@ export class ImageStore {
     if (image.versions.some((v) => versionState(v, now) === 'IN_PROGRESS')) {
       throw conflict('MicrovmImage', image.arn, `Image ${image.arn} is still building a version.`);
     }
-    if (image.versions.length >= MAX_VERSIONS_PER_IMAGE) {
-      throw quotaExceeded(`Image ${image.arn} has ${MAX_VERSIONS_PER_IMAGE} versions, the quota; delete old versions first.`, 'versions-per-image', 'MicrovmImage', image.arn);
+    const quota = this.versionsQuota();
+    if (image.versions.length >= quota) {
+      throw quotaExceeded(
+        `Image ${image.arn} has ${image.versions.length} versions, the quota of ${quota} per image; delete old versions first.`,
+        'versions-per-image',
+        'MicrovmImage',
+        image.arn,
+      );
     }
-    let n = image.versions.length + 1;
-    while (image.versions.some((v) => v.version === String(n))) n++;
+    // the next number after every version the image ever had: a deleted version's number is not handed out again.
+    const numbers = [...image.versions.map((v) => v.version), ...image.deletedVersions].map(Number).filter(Number.isInteger);
     const version: ImageVersionRecord = {
-      version: String(n),
+      version: String(Math.max(0, ...numbers) + 1),
       seq: image.versions[image.versions.length - 1].seq + 1,
       config,
       createdAt: now,
@@ -177,6 +192,29 @@ export class ImageStore {
 
   public delete(image: ImageRecord): void {
     this.images.delete(image.name);
+  }
+
+  /**
+   * DeleteMicrovmImageVersion: `DELETING` for a version removed now, `DELETED` for one removed before (the
+   * operation is idempotent). VMs running the version keep running: they run from their snapshot.
+   */
+  public deleteVersion(image: ImageRecord, version: string, now: number): 'DELETING' | 'DELETED' {
+    if (image.deletedVersions.has(version)) return 'DELETED';
+    const record = this.version(image, version);
+    if (versionState(record, now) === 'IN_PROGRESS') {
+      throw conflict('MicrovmImageVersion', `${image.arn}:${version}`, `Image version ${version} of ${image.arn} is still building.`);
+    }
+    if (image.versions.length === 1) {
+      throw conflict(
+        'MicrovmImageVersion',
+        `${image.arn}:${version}`,
+        `Version ${version} is the last remaining version of ${image.arn}; delete the image instead.`,
+      );
+    }
+    image.versions.splice(image.versions.indexOf(record), 1);
+    image.deletedVersions.add(version);
+    image.updatedAt = now;
+    return 'DELETING';
   }
 
   /** Resolves an image ARN (or, where the API allows it, a name) to its record. */

@@ -5,4 +5,6 @@ export * from './dynalite';
 export * from './types';
 export { DEFAULT_RATE_LIMITS } from './faults';
 export { AUTH_TOKEN_KEY } from './microvm-api';
+export { DataPlaneApps, DEFAULT_TARGET_PORT, type AppPorts, type AppTarget } from './apps';
+export { PROXY_AUTH_HEADER, PROXY_PORT_HEADER } from './data-plane';
 export { createSessionsTable } from './sessions-table';

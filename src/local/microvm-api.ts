@@ -31,6 +31,8 @@ export interface MicrovmApiContext {
   /** True when this launch must stay in PENDING (consumes one `stickPending` budget). */
   shouldStickPending(request: RunRequest): boolean;
   recordToken(token: IssuedToken): void;
+  /** The `stateReason` a launch of this image version ends with because its `/run` hook fails, if it does. */
+  runHookFailure(imageArn: string, imageVersion: string): string | undefined;
 }
 
 /** The MicroVM operations, on parsed input, returning the JSON body of the answer. */
@@ -85,6 +87,7 @@ export class MicrovmApi {
       egressNetworkConnectors: request.egressNetworkConnectors?.length
         ? [...request.egressNetworkConnectors]
         : imageEgress.length ? [...imageEgress] : [managedConnectorArn(this.ctx.region, 'INTERNET_EGRESS')],
+      runHookFailure: this.ctx.runHookFailure(image.arn, version.version),
       stuckPending: this.ctx.shouldStickPending(request),
     });
     if (request.clientToken !== undefined) this.clientTokens.set(request.clientToken, { fingerprint, vmId: vm.id });

@@ -56,6 +56,7 @@ export function resolveRoute(method: string, pathname: string, query: URLSearchP
     } else if (sub === 'versions') {
       if (subId === undefined && method === 'GET') return r('ListMicrovmImageVersions', () => images.listVersions(id, query));
       if (subId !== undefined && method === 'GET') return r('GetMicrovmImageVersion', () => images.getVersion(id, subId));
+      if (subId !== undefined && method === 'DELETE') return r('DeleteMicrovmImageVersion', () => images.deleteVersion(id, subId));
       if (subId !== undefined && method === 'PATCH') {
         return r('UpdateMicrovmImageVersion', (b) => images.updateVersion(id, subId, b), true);
       }

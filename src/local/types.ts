@@ -24,6 +24,7 @@ export type OperationName =
   | 'ListMicrovmImageVersions'
   | 'GetMicrovmImageVersion'
   | 'UpdateMicrovmImageVersion'
+  | 'DeleteMicrovmImageVersion'
   | 'ListManagedMicrovmImages'
   | 'ListManagedMicrovmImageVersions';
 
@@ -110,10 +111,23 @@ export interface EmulatorOptions {
   readonly images?: RegisterImageOptions[];
   /** Time a CreateMicrovmImage build takes (emulated ms). @default 0 */
   readonly imageBuildDelayMs?: number;
+  /**
+   * Versions one image may hold; the Create or Update that would make one more fails with
+   * ServiceQuotaExceededException (402). Deleted versions do not count.
+   * @default 50 (the service's quota, LIMITS.VERSIONS_PER_IMAGE)
+   */
+  readonly versionsPerImageQuota?: number;
   /** Outcome of CreateMicrovmImage builds. @default 'SUCCESSFUL' */
   readonly imageBuildOutcome?: 'SUCCESSFUL' | 'FAILED';
   /** Reject requests without a SigV4 `Authorization` header for signing name `lambda` (403). @default true */
   readonly requireSignature?: boolean;
+  /** Port of the data plane (every VM's endpoint) on 127.0.0.1. @default 0 (a free port) */
+  readonly dataPlanePort?: number;
+  /**
+   * Real-time ms the data plane waits for an app to answer (and for an auto-resume to end) before it answers 502.
+   * @default 30_000
+   */
+  readonly appTimeoutMs?: number;
 }
 
 /** A port grant of a token, as the SDK's `PortSpecification` union. */

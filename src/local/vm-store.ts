@@ -39,6 +39,8 @@ export interface VmRecord {
   readonly ingressNetworkConnectors: string[];
   readonly egressNetworkConnectors: string[];
   readonly logging?: unknown;
+  /** Set when the version's `/run` hook fails: the launch ends in TERMINATING with this reason, never RUNNING. */
+  readonly runHookFailure?: string;
   stuckPending: boolean;
   phase: Phase;
   phaseSince: number;
@@ -95,6 +97,7 @@ export class VmStore {
       ingressNetworkConnectors: vm.ingressNetworkConnectors,
       egressNetworkConnectors: vm.egressNetworkConnectors,
       logging: vm.logging,
+      runHookFailure: vm.runHookFailure,
       stuckPending: vm.stuckPending,
       phase: 'launching',
       phaseSince: vm.startedAt,
@@ -224,7 +227,12 @@ export class VmStore {
     const idle = vm.idlePolicy;
     switch (vm.phase) {
       case 'launching':
-        if (!vm.stuckPending) candidates.push({ at: vm.phaseSince + delays.launchMs, phase: 'running', reason: undefined });
+        // the endpoint takes traffic only after `/run` returns 200; a failed hook goes straight to TERMINATING.
+        if (!vm.stuckPending) {
+          candidates.push(vm.runHookFailure === undefined
+            ? { at: vm.phaseSince + delays.launchMs, phase: 'running', reason: undefined }
+            : { at: vm.phaseSince + delays.launchMs, phase: 'terminating', reason: vm.runHookFailure });
+        }
         break;
       case 'running':
         if (idle) {

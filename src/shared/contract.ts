@@ -118,6 +118,8 @@ export const LIMITS = {
   RUN_HOOK_PAYLOAD_BYTES: 4096,
   /** The largest page `ListMicrovms` returns. */
   LIST_PAGE_SIZE: 50,
+  /** Versions one image may hold (an adjustable quota); creating one more fails with ServiceQuotaExceededException. */
+  VERSIONS_PER_IMAGE: 50,
 } as const;
 
 /** A MicroVM image name: 1-64 characters of `[a-zA-Z0-9_-]` (the service's rule). */

@@ -113,7 +113,7 @@ test('every TypeScript block in docs/ and RULES.md type-checks against the libra
     noEmit: true,
     skipLibCheck: true,
     esModuleInterop: true,
-    types: ['node'],
+    types: ['node', 'jest'],
     baseUrl: ROOT,
     paths: {
       'cdk-lambda-microvms': ['src/index.ts'],
