@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from './http-body';
+import { DATA_PLANE } from '../shared/contract';
 
 /**
  * What answers on one port of a MicroVM: a Node request listener (the emulator serves it on its own local port),
@@ -12,7 +13,7 @@ export type AppTarget = http.RequestListener | string;
 export type AppPorts = Readonly<Record<number, AppTarget>>;
 
 /** The endpoint's default target port, when a request has no `X-aws-proxy-port` header. */
-export const DEFAULT_TARGET_PORT = 8080;
+export const DEFAULT_TARGET_PORT = DATA_PLANE.DEFAULT_PORT;
 
 /** The path prefix of the lifecycle hooks an app serves on its hooks port. */
 export const HOOKS_PATH = '/aws/lambda-microvms/runtime/v1/';

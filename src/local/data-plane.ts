@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_TARGET_PORT, type AppRegistry } from './apps';
 import { allowsPort, type TokenRefusal, type TokenRegistry } from './tokens';
 import type { VmRecord, VmStore } from './vm-store';
+import { DATA_PLANE } from '../shared/contract';
 
 /** The token header, the target-port header, and the reserved namespace the endpoint strips before forwarding. */
-export const PROXY_AUTH_HEADER = 'x-aws-proxy-auth';
-export const PROXY_PORT_HEADER = 'x-aws-proxy-port';
+export const PROXY_AUTH_HEADER = DATA_PLANE.AUTH_HEADER.toLowerCase();
+export const PROXY_PORT_HEADER = DATA_PLANE.PORT_HEADER.toLowerCase();
 const RESERVED_HEADER_PREFIX = 'x-aws-proxy-';
 
 /** A MicroVM endpoint hostname, `<microvm id>.lambda-microvm.<region>.on.aws`. */

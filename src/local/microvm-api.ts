@@ -14,9 +14,10 @@ import {
 import type { IssuedToken } from './types';
 import type { VmRecord, VmStore } from './vm-store';
 import { canonicalJson, seconds } from './wire';
+import { DATA_PLANE } from '../shared/contract';
 
 /** The header name the data plane reads the token from, and the key of the `authToken` map. */
-export const AUTH_TOKEN_KEY = 'X-aws-proxy-auth';
+export const AUTH_TOKEN_KEY = DATA_PLANE.AUTH_HEADER;
 /** The port shell tokens grant. */
 export const SHELL_PORT = 8022;
 

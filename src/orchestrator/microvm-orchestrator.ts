@@ -281,9 +281,11 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     try {
       return image.latestActiveVersion;
     } catch {
-      if (warn) Annotations.of(this).addWarningV2('cdk-lambda-microvms:orchestratorImageVersionUnknown',
-        `${image.node.path} does not know its latest active version, so sessions launch whatever version is latest ` +
+      if (warn) {
+        Annotations.of(this).addWarningV2('cdk-lambda-microvms:orchestratorImageVersionUnknown',
+          `${image.node.path} does not know its latest active version, so sessions launch whatever version is latest ` +
         'at launch time. Pass imageVersion to pin one.');
+      }
       return '';
     }
   }

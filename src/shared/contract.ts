@@ -49,6 +49,13 @@ export const ENV = {
   SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
+/** The MicroVM data plane's reserved headers: the token, and the port a request is for (8080 without it). */
+export const DATA_PLANE = {
+  AUTH_HEADER: 'X-aws-proxy-auth',
+  PORT_HEADER: 'X-aws-proxy-port',
+  DEFAULT_PORT: 8080,
+} as const;
+
 /** Default CloudWatch namespace of the orchestrator's and sweeper's EMF metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'LambdaMicrovms';
 /** Default `service` dimension (and Powertools service name) when the environment gives none or an empty one. */

@@ -1,7 +1,11 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
+import { GetMicrovmImageCommand, GetMicrovmImageVersionCommand } from '@aws-sdk/client-lambda-microvms';
 import { body, CREDENTIALS, event, Rig, startRig } from './runtime/harness';
+import { DataPlaneApps } from '../../src/local';
 import { ENV } from '../../src/shared/contract';
 
 // what Lambda runs is the esbuild bundle in assets/, not the TypeScript under src/: a bundling option (module-first
@@ -11,6 +15,7 @@ import { ENV } from '../../src/shared/contract';
 const ASSETS = path.join(__dirname, '..', '..', 'assets', 'orchestrator');
 const ORCHESTRATOR = path.join(ASSETS, 'orchestrator.lambda', 'index.js');
 const SWEEPER = path.join(ASSETS, 'sweeper.lambda', 'index.js');
+const SMOKE_TEST = path.join(ASSETS, 'smoke-test.lambda', 'index.js');
 
 let rig: Rig;
 
@@ -23,7 +28,7 @@ afterAll(async () => {
 });
 
 /** Loads a bundle in a fresh node process and calls its handler once per event, in order; answers the results. */
-function invokeBundle(file: string, events: unknown[]): Promise<any[]> {
+function invokeBundle(file: string, events: unknown[], extraEnv: Record<string, string> = {}): Promise<any[]> {
   const driver = `
     const { handler } = require(process.argv[1]);
     const context = { getRemainingTimeInMillis: () => 300000, functionName: 'bundle', awsRequestId: 'bundle' };
@@ -42,6 +47,7 @@ function invokeBundle(file: string, events: unknown[]): Promise<any[]> {
     [ENV.TABLE_NAME]: rig.tableName,
     [ENV.IMAGE_ARN]: rig.imageArn,
     [ENV.METRICS_NAMESPACE]: 'BundleTest',
+    ...extraEnv,
   };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', driver, file, JSON.stringify(events)], { env }, (error, stdout, stderr) => {
@@ -59,9 +65,10 @@ describe('the bundled handlers', () => {
     expect(process.versions.node.split('.')[0]).toBe(expected);
   });
 
-  test('exist: `npx projen bundle` (part of the build) wrote both', () => {
+  test('exist: `npx projen bundle` (part of the build) wrote all three', () => {
     expect(fs.existsSync(ORCHESTRATOR)).toBe(true);
     expect(fs.existsSync(SWEEPER)).toBe(true);
+    expect(fs.existsSync(SMOKE_TEST)).toBe(true);
   });
 
   test('the orchestrator bundle serves the session API: create, warm PUT, describe, delete', async () => {
@@ -91,5 +98,109 @@ describe('the bundled handlers', () => {
 
     // THEN
     expect(rig.emulator.callCounts().ListMicrovms).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the bundled smoke test answers CloudFormation through the ResponseURL', () => {
+  let server: http.Server;
+  let responses: any[];
+  let responseUrl: string;
+
+  beforeAll(async () => {
+    responses = [];
+    server = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => { text += chunk; });
+      req.on('end', () => {
+        responses.push({ method: req.method, body: JSON.parse(text) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/presigned?X-Amz-Signature=secret`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function customResourceEvent(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, physicalId?: string) {
+    return {
+      RequestType: requestType,
+      ResponseURL: responseUrl,
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/app/1',
+      RequestId: `request-${responses.length}`,
+      LogicalResourceId: 'OrchSmokeTest',
+      ResourceType: 'Custom::MicrovmSmokeTest',
+      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:smoke',
+      ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
+      ResourceProperties: {
+        ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:smoke',
+        ImageArn: rig.imageArn,
+        ImageVersion: '',
+        ExecutionRoleArn: '',
+        RuntimeLogGroup: '',
+        EgressConnectors: [`arn:aws:lambda:${rig.emulator.region}:123456789012:network-connector:isolated`],
+        IngressConnectors: [`arn:aws:lambda:${rig.emulator.region}:aws:network-connector:aws-network-connector:HTTP_INGRESS`],
+        Port: '8080',
+        Path: '/health',
+        ExpectedStatus: '200',
+        TimeoutSeconds: '5',
+        Payload: '',
+        ...properties,
+      },
+    };
+  }
+
+  function smokeEnv(): Record<string, string> {
+    return { [ENV.DATA_PLANE_URL_TEMPLATE]: `${rig.emulator.dataPlaneEndpoint}/{endpoint}` };
+  }
+
+  test('Create of a good version: SUCCESS with the version it tested, and the probe terminated', async () => {
+    // GIVEN
+    const latest = (await rig.microvms.send(new GetMicrovmImageCommand({ imageIdentifier: rig.imageArn }))).latestActiveImageVersion!;
+    rig.emulator.registerApp(rig.imageArn, latest, DataPlaneApps.healthy());
+    rig.emulator.resetCallCounts();
+    responses.length = 0;
+    // WHEN
+    await invokeBundle(SMOKE_TEST, [customResourceEvent('Create', {})], smokeEnv());
+    // THEN
+    expect(responses).toHaveLength(1);
+    expect(responses[0]).toMatchObject({
+      method: 'PUT',
+      body: { Status: 'SUCCESS', PhysicalResourceId: `${rig.imageArn}:${latest}`, Data: { ImageVersion: latest }, LogicalResourceId: 'OrchSmokeTest' },
+    });
+    expect(rig.emulator.callCounts()).toMatchObject({ RunMicrovm: 1, CreateMicrovmAuthToken: 1, TerminateMicrovm: 1 });
+  });
+
+  test('Update to a broken version: FAILED with the status and body, the version INACTIVE, the old physical id kept', async () => {
+    // GIVEN version 2 of a fresh image answers 500; version 1 passed before.
+    const imageArn = rig.emulator.registerImage({ name: 'smoke-broken', versions: ['1', '2'] });
+    rig.emulator.registerApp(imageArn, '2', DataPlaneApps.failing(500));
+    responses.length = 0;
+    // WHEN
+    await invokeBundle(SMOKE_TEST, [customResourceEvent('Update', { ImageArn: imageArn, ImageVersion: '2' }, `${imageArn}:1`)], smokeEnv());
+    // THEN
+    expect(responses).toHaveLength(1);
+    expect(responses[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `${imageArn}:1` });
+    expect(responses[0].body.Reason).toMatch(/^GET \/health on port 8080 of version 2 answered HTTP 500, expected 200; body starts .*Version 2 was set INACTIVE/);
+    const version = await rig.microvms.send(new GetMicrovmImageVersionCommand({ imageIdentifier: imageArn, imageVersion: '2' }));
+    expect(version.status).toBe('INACTIVE');
+    expect(rig.emulator.listVms().filter((vm) => vm.imageArn === imageArn).every((vm) => vm.state.startsWith('TERMINAT'))).toBe(true);
+  });
+
+  test('Delete does nothing but answer SUCCESS; bad properties answer FAILED with the reason', async () => {
+    // GIVEN
+    responses.length = 0;
+    rig.emulator.resetCallCounts();
+    // WHEN
+    await invokeBundle(SMOKE_TEST, [
+      customResourceEvent('Delete', {}, `${rig.imageArn}:1`),
+      customResourceEvent('Create', { Port: 'eighty' }),
+    ], smokeEnv());
+    // THEN
+    expect(responses.map((r) => r.body.Status)).toEqual(['SUCCESS', 'FAILED']);
+    expect(responses[1].body.Reason).toBe('smoke test misconfigured: Port must be an integer from 1 to 65535');
+    expect(rig.emulator.callCounts().RunMicrovm ?? 0).toBe(0);
   });
 });

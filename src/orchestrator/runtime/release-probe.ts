@@ -8,11 +8,10 @@ import {
   UpdateMicrovmImageVersionCommand,
 } from '@aws-sdk/client-lambda-microvms';
 import { errorMessage, errorName, isRetryable } from './aws-errors';
-import { LIMITS } from '../../shared/contract';
+import { DATA_PLANE, LIMITS } from '../../shared/contract';
 
-/** The header that carries a MicroVM token, and the one that picks the port, on the data plane. */
-export const PROXY_AUTH_HEADER = 'X-aws-proxy-auth';
-export const PROXY_PORT_HEADER = 'X-aws-proxy-port';
+const PROXY_AUTH_HEADER = DATA_PLANE.AUTH_HEADER;
+const PROXY_PORT_HEADER = DATA_PLANE.PORT_HEADER;
 
 /** What one smoke test launches and checks: the orchestrator's own run configuration plus the health check. */
 export interface ProbeInput {
@@ -108,23 +107,25 @@ export class ReleaseProbe {
     const version = input.imageVersion || await this.latestActiveVersion(input.imageArn);
     const started = this.now();
     let microvmId: string | undefined;
+    let status: number;
     try {
       microvmId = await this.launch(input, version);
       const endpoint = await this.waitForRunning(version, microvmId, started);
-      const status = await this.check(input, version, microvmId, endpoint);
-      this.log('smoke test passed', { imageArn: input.imageArn, imageVersion: version, microvmId, status, waitedMs: this.now() - started });
-      return { imageVersion: version, microvmId, status, waitedMs: this.now() - started, calls: [...this.calls] };
+      status = await this.check(input, version, microvmId, endpoint);
     } catch (err) {
       const failure = err instanceof ProbeFailed
         ? err
         : new ProbeFailed(`the MicroVM service failed during the smoke test of version ${version}: ${errorName(err)} ${errorMessage(err)}`.trim(), false);
+      if (microvmId) await this.terminate(input.imageArn, microvmId);
       const outcome = failure.versionAtFault
         ? await this.deactivate(input, version)
         : `Version ${version} was not judged and stays as it was; deploy again when the service answers.`;
       throw new ProbeFailed(`${failure.message} ${outcome}`, failure.versionAtFault);
-    } finally {
-      if (microvmId) await this.terminate(input.imageArn, microvmId);
     }
+    await this.terminate(input.imageArn, microvmId);
+    const waitedMs = this.now() - started;
+    this.log('smoke test passed', { imageArn: input.imageArn, imageVersion: version, microvmId, status, waitedMs });
+    return { imageVersion: version, microvmId, status, waitedMs, calls: [...this.calls] };
   }
 
   private async latestActiveVersion(imageArn: string): Promise<string> {

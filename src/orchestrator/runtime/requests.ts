@@ -1,11 +1,11 @@
 import { ApiError } from './api-error';
 import type { OrchestratorConfig } from './config';
-import { LIMITS } from '../../shared/contract';
+import { DATA_PLANE, LIMITS } from '../../shared/contract';
 
 /** The `/run` hook payload budget: the service's API constraint, measured by third parties as the real limit. */
 export const MAX_PAYLOAD_BYTES = LIMITS.RUN_HOOK_PAYLOAD_BYTES;
 /** Header a client sends the token in. */
-export const TOKEN_HEADER = 'X-aws-proxy-auth';
+export const TOKEN_HEADER = DATA_PLANE.AUTH_HEADER;
 
 /** Validates `payload`: a string of at most 4096 UTF-8 bytes (never echoed back, it may hold credentials). */
 export function parsePayload(value: unknown): string | undefined {
