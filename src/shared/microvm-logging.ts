@@ -39,10 +39,16 @@ export interface MicrovmLogGroupOptions {
  * `runtimeLogging`, and `MicrovmNetwork.logging`.
  *
  * @example
- * import { RemovalPolicy, aws_logs as logs } from 'aws-cdk-lib';
- * import { MicrovmLogging } from 'cdk-lambda-microvms';
+ * import { aws_logs as logs } from 'aws-cdk-lib';
+ * import { IMicrovmImage, MicrovmLogging, MicrovmOrchestrator } from 'cdk-lambda-microvms';
  *
- * const kept = MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+ * declare const image: IMicrovmImage;
+ * declare const auditLogs: logs.ILogGroup;
+ * new MicrovmOrchestrator(this, 'Sessions', {
+ *   image,
+ *   logging: MicrovmLogging.logGroup(auditLogs),
+ *   runtimeLogging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK }),
+ * });
  */
 export class MicrovmLogging {
   /**
