@@ -264,7 +264,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     }
   }
 
-  /** a function role with no managed policy: logs on the function's own log group only. */
+  /** a function role with no managed policy: logs on the function's log group only (its own, or the one `logging` names). */
   private functionRole(id: string, logGroup: logs.ILogGroup): iam.Role {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
