@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Ingress } from '../../network/ingress';
 import { LIMITS } from '../../shared/contract';
+import { MicrovmLogging, MicrovmLoggingSpec } from '../../shared/microvm-logging';
 import { durationInRange, invalidProp, isToken } from '../../shared/validation';
 import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
 
@@ -15,6 +16,10 @@ export interface ResolvedConfig {
   readonly sweepInterval: Duration;
   readonly orphanGraceSeconds: number;
   readonly removalPolicy: RemovalPolicy;
+  /** the functions' logging: a new group each, or one existing group (never disabled). */
+  readonly logging: MicrovmLoggingSpec;
+  /** the MicroVMs' runtime logging. */
+  readonly runtimeLogging: MicrovmLoggingSpec;
 }
 
 /** Validates every prop in one place (tokens skipped) and resolves the defaults. */
@@ -88,7 +93,16 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
       'Use a namespace such as "LambdaMicrovms".');
   }
 
+  const logging = (props.logging ?? MicrovmLogging.newLogGroup())._config();
+  if (logging.kind === 'DISABLED') {
+    throw invalidProp('logging', logging.description,
+      'keep the orchestrator and sweeper logs (they are the audit trail of every session launched and every MicroVM terminated)',
+      'Use MicrovmLogging.newLogGroup({ retention }) to keep them for less time, or MicrovmLogging.logGroup(group) to send them to a group you own.');
+  }
+
   return {
+    logging,
+    runtimeLogging: (props.runtimeLogging ?? MicrovmLogging.newLogGroup())._config(),
     ingressArns,
     appPorts,
     hooksPort,
