@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { App, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
-import { Hook, ImageCode, ImageLogging, MicrovmImage, MicrovmMemory } from '../src/image';
+import { Hook, ImageCode, MicrovmImage, MicrovmMemory } from '../src/image';
+import { MicrovmLogging } from '../src/shared/microvm-logging';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
 // no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
@@ -30,7 +31,7 @@ const image = new MicrovmImage(stack, 'CodeInterpreter', {
     terminate: Hook.enabled(Duration.seconds(5)),
   },
   environment: { APP_PORT: '8080', LOG_LEVEL: 'info' },
-  logging: ImageLogging.newLogGroup({ retention: logs.RetentionDays.TWO_WEEKS, removalPolicy: RemovalPolicy.DESTROY }),
+  logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.TWO_WEEKS, removalPolicy: RemovalPolicy.DESTROY }),
   encryptionKey: key,
   tags: { project: 'cdk-lambda-microvms-integ' },
 });

@@ -1,5 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
 import { Egress, MicrovmNetwork } from '../src/network';
+import { MicrovmLogging } from '../src/shared/microvm-logging';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
 // no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
@@ -13,8 +14,7 @@ const app = new App({
 // and one internal CIDR.
 const isolatedStack = new Stack(app, 'MicrovmNetworkIsolatedInteg', { env: { region: 'us-east-1' } });
 const isolated = new MicrovmNetwork(isolatedStack, 'Network', {
-  logRetention: logs.RetentionDays.ONE_WEEK,
-  logRemovalPolicy: RemovalPolicy.DESTROY,
+  logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
 });
 isolated.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME);
 isolated.addS3Endpoint({ prefixListId: 'pl-63a5400a' }); // com.amazonaws.us-east-1.s3
@@ -27,8 +27,7 @@ const allowlistStack = new Stack(app, 'MicrovmNetworkAllowlistInteg');
 const allowlist = new MicrovmNetwork(allowlistStack, 'Network', {
   allowedDomains: ['pypi.org', 'files.pythonhosted.org', 'registry.npmjs.org', '*.github.com'],
   dnsFirewall: true,
-  logRetention: logs.RetentionDays.ONE_WEEK,
-  logRemovalPolicy: RemovalPolicy.DESTROY,
+  logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
 });
 new CfnOutput(allowlistStack, 'ConnectorArn', { value: allowlist.networkConnectorArn });
 

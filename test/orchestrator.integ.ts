@@ -2,6 +2,7 @@ import * as path from 'path';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_logs as logs } from 'aws-cdk-lib';
 import { Hook, ImageCode, MicrovmImage } from '../src/image';
 import { IdlePolicy, MicrovmOrchestrator } from '../src/orchestrator';
+import { MicrovmLogging } from '../src/shared/microvm-logging';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
 // no creation stack traces (absolute paths) and no performance-counters.json, which a synth slower than 10 s
@@ -24,7 +25,8 @@ const orchestrator = new MicrovmOrchestrator(stack, 'Sessions', {
   idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(5), { terminateAfter: Duration.minutes(10) }),
   maxSessionDuration: Duration.minutes(30),
   maxSessionsPerOwner: 2,
-  logRetention: logs.RetentionDays.ONE_WEEK,
+  logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK }),
+  runtimeLogging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK }),
   removalPolicy: RemovalPolicy.DESTROY,
 });
 

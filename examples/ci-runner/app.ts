@@ -5,7 +5,7 @@ import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as ia
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
-  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
 } from '../../src';
 
 export class CiRunnerStack extends Stack {
@@ -30,7 +30,7 @@ export class CiRunnerStack extends Stack {
     // `aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`.
     const cacheBucketName: string = this.node.tryGetContext('cacheBucket') ?? 'ci-runner-cache-bucket';
     const cache = s3.Bucket.fromBucketName(this, 'Cache', cacheBucketName);
-    const network = new MicrovmNetwork(this, 'JobNetwork', { logEncryptionKey: key });
+    const network = new MicrovmNetwork(this, 'JobNetwork', { logging: MicrovmLogging.newLogGroup({ encryptionKey: key }) });
     network.addS3Endpoint({ prefixListId: this.node.tryGetContext('s3PrefixListId') ?? 'pl-63a5400a', buckets: [cache] });
 
     const orchestrator = new MicrovmOrchestrator(this, 'Jobs', {

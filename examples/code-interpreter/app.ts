@@ -5,7 +5,7 @@ import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as ia
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
-  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
 } from '../../src';
 
 export class CodeInterpreterStack extends Stack {
@@ -33,7 +33,7 @@ export class CodeInterpreterStack extends Stack {
     });
 
     // no route out and no outbound rules: generated code reaches nothing but its own VM.
-    const network = new MicrovmNetwork(this, 'Isolated', { logEncryptionKey: key });
+    const network = new MicrovmNetwork(this, 'Isolated', { logging: MicrovmLogging.newLogGroup({ encryptionKey: key }) });
 
     this.orchestrator = new MicrovmOrchestrator(this, 'Conversations', {
       image,

@@ -5,7 +5,8 @@ import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as ia
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
-  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator, SessionOwner,
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  SessionOwner,
 } from '../../src';
 
 export class DevEnvironmentStack extends Stack {
@@ -31,7 +32,7 @@ export class DevEnvironmentStack extends Stack {
 
     // internet egress only to package registries and GitHub, enforced by AWS Network Firewall.
     const network = new MicrovmNetwork(this, 'Registries', {
-      logEncryptionKey: key,
+      logging: MicrovmLogging.newLogGroup({ encryptionKey: key }),
       allowedDomains: ['registry.npmjs.org', 'pypi.org', 'files.pythonhosted.org', 'github.com', '*.github.com', '*.githubusercontent.com'],
     });
 

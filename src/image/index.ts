@@ -4,5 +4,4 @@ export * from './image-code';
 export * from './base-image';
 export * from './microvm-memory';
 export * from './lifecycle-hooks';
-export * from './image-logging';
 export * from './os-capability';

@@ -5,7 +5,6 @@ import {
 import { Construct } from 'constructs';
 import { BaseImage } from './base-image';
 import { ImageCode } from './image-code';
-import { ImageLogging } from './image-logging';
 import { LifecycleHooks } from './lifecycle-hooks';
 import { IMicrovmImage, MicrovmImageBase } from './microvm-image-base';
 import { MicrovmMemory } from './microvm-memory';
@@ -18,6 +17,7 @@ import { Egress } from '../network/egress';
 import { EgressMode } from '../network/microvm-network';
 import { acknowledgeInlinePolicy } from '../shared/compliance';
 import { allowLambdaToUse, allowLogsToUse, newEncryptionKey } from '../shared/encryption';
+import { MicrovmLogging, logGroupFor } from '../shared/microvm-logging';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp, pathOf, placeError, validateIn } from '../shared/validation';
 
@@ -79,11 +79,22 @@ export interface MicrovmImageProps {
   readonly environment?: { [key: string]: string };
 
   /**
-   * Where build and image logs go.
+   * Where the service writes the image's build (and image-level run) logs. The log group is always pinned: the
+   * service ignores an empty `CloudWatch: {}` block (it then logs nothing), and its default group name differs
+   * between the documentation and what third parties measured.
    *
-   * @default ImageLogging.newLogGroup() - a new log group kept one month, retained when the stack is deleted
+   * - `MicrovmLogging.newLogGroup(options)`: a new log group (`logGroup`), kept `retention` (default one month),
+   *   retained when it leaves the stack unless `removalPolicy` says otherwise (so a failed build's logs survive the
+   *   rollback that deletes the image), encrypted with `options.encryptionKey`, else the image's `encryptionKey`.
+   * - `MicrovmLogging.logGroup(group)`: that group; the build role gets `logs:CreateLogStream` and
+   *   `logs:PutLogEvents` on it.
+   * - `MicrovmLogging.disabled()`: no logs at all (`Logging.Disabled`), so a failed build leaves no trace;
+   *   `MicrovmChecks` warns.
+   *
+   * @default MicrovmLogging.newLogGroup() - a new log group kept one month, retained when the stack is deleted,
+   * encrypted with the image's key
    */
-  readonly logging?: ImageLogging;
+  readonly logging?: MicrovmLogging;
 
   /**
    * A customer-managed KMS key for the image (CloudFormation's `KmsKeyIdentifier`) and its build log group.
@@ -286,16 +297,11 @@ export class MicrovmImage extends MicrovmImageBase {
       allowLogsToUse(this.encryptionKey);
     }
 
-    const logging = (props.logging ?? ImageLogging.newLogGroup())._config();
-    if (logging.kind === 'NEW') {
-      this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-        retention: logging.options.retention ?? logs.RetentionDays.ONE_MONTH,
-        removalPolicy: logging.options.removalPolicy ?? RemovalPolicy.RETAIN,
-        encryptionKey: this.encryptionKey,
-      });
-    } else if (logging.kind === 'EXISTING') {
-      this.logGroup = logging.logGroup;
-    }
+    this.logGroup = logGroupFor(this, 'LogGroup', (props.logging ?? MicrovmLogging.newLogGroup())._config(), {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: this.encryptionKey,
+    });
     if (this.logGroup) this.grantLogs(this.logGroup);
 
     if (this.encryptionKey) {

@@ -1,14 +1,13 @@
 import {
   aws_ec2 as ec2,
-  aws_kms as kms,
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
   Fn,
   Names,
-  RemovalPolicy,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { domainListCapacity } from './domain-allowlist';
+import { LogGroupDefaults, MicrovmLoggingSpec, logGroupFor } from '../shared/microvm-logging';
 
 /** the subnets of one availability zone that the allowlist routing ties together. */
 export interface AllowlistZone {
@@ -26,9 +25,10 @@ export interface DomainFirewallProps {
   readonly zones: AllowlistZone[];
   /** Network Firewall domain list targets (already validated and translated). */
   readonly targets: string[];
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
-  readonly logEncryptionKey?: kms.IKey;
+  /** where the alert logs go: a new group (`AlertLogs`) or an existing one, never disabled. */
+  readonly logging: MicrovmLoggingSpec;
+  /** the defaults of a new alert log group. */
+  readonly logDefaults: LogGroupDefaults;
 }
 
 /**
@@ -46,7 +46,7 @@ export class DomainFirewall extends Construct {
   public readonly ruleGroup: networkfirewall.CfnRuleGroup;
   public readonly policy: networkfirewall.CfnFirewallPolicy;
   public readonly firewalls: networkfirewall.CfnFirewall[] = [];
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: DomainFirewallProps) {
     super(scope, id);
@@ -84,9 +84,7 @@ export class DomainFirewall extends Construct {
       },
     });
 
-    this.logGroup = new logs.LogGroup(this, 'AlertLogs', {
-      retention: props.logRetention, removalPolicy: props.logRemovalPolicy, encryptionKey: props.logEncryptionKey,
-    });
+    this.logGroup = logGroupFor(this, 'AlertLogs', props.logging, props.logDefaults)!;
 
     props.zones.forEach((zone, i) => {
       const firewall = new networkfirewall.CfnFirewall(this, `Firewall${i + 1}`, {

@@ -1,5 +1,6 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_kms as kms, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { aws_ec2 as ec2, aws_s3 as s3 } from 'aws-cdk-lib';
 import { EndpointPolicy } from './endpoint-policy';
+import { MicrovmLogging } from '../shared/microvm-logging';
 
 /**
  * Properties for a {@link MicrovmNetwork}.
@@ -68,35 +69,27 @@ export interface MicrovmNetworkProps {
   readonly cidr?: string;
 
   /**
-   * Whether the created VPC records flow logs (all traffic, to a CloudWatch Logs group): the record of what
-   * sandboxes tried to reach. CloudWatch Logs ingestion is about $0.50 per GB in us-east-1 (verify).
+   * Where the created VPC's flow logs (all traffic: the record of what sandboxes tried to reach) and, with
+   * `allowedDomains`, the domain firewall's alert logs (every flow it dropped) go. CloudWatch Logs ingestion is
+   * about $0.50 per GB in us-east-1 (verify).
    *
-   * @default true
-   */
-  readonly flowLogs?: boolean;
-
-  /**
-   * Retention of the flow log and firewall alert log groups this construct creates.
+   * - `MicrovmLogging.newLogGroup(options)`: a new flow log group and, with `allowedDomains`, a new alert log group,
+   *   each kept `retention` (default one year), retained when it leaves the stack unless `removalPolicy` says
+   *   otherwise, encrypted with `options.encryptionKey` if given (CloudWatch Logs is added to the policy of a key in
+   *   this app; an imported key's policy must already allow it). `MicrovmOrchestrator` passes its own key to the
+   *   network it creates.
+   * - `MicrovmLogging.logGroup(group)`: flow logs and alert logs both go to that group; the flow log delivery role
+   *   gets write access to it. Its retention, removal policy and key are yours.
+   * - `MicrovmLogging.disabled()`: no flow logs. The domain firewall's alert logs are kept all the same, in a new
+   *   group with the defaults (one year, retained, CloudWatch Logs' own encryption): they are the only record of
+   *   what the allowlist blocked, and disabling them would hide attempts to reach other domains.
    *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * A customer-managed KMS key for the flow log and firewall alert log groups this construct creates. CloudWatch
-   * Logs is added to the policy of a key in this app; an imported key's policy must already allow it.
-   * `MicrovmOrchestrator` passes its own key to the network it creates.
+   * Not available with `vpc`: configure flow logs on your own VPC.
    *
-   * @default - CloudWatch Logs' own encryption (the NIST 800-53, HIPAA and PCI DSS packs of cdk-nag report it)
+   * @default MicrovmLogging.newLogGroup() - new groups kept one year, retained when the stack is deleted, with
+   * CloudWatch Logs' own encryption (the NIST 800-53, HIPAA and PCI DSS packs of cdk-nag report it)
    */
-  readonly logEncryptionKey?: kms.IKey;
-
-  /**
-   * What happens to the flow log and firewall alert log groups when they leave the stack.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly logRemovalPolicy?: RemovalPolicy;
+  readonly logging?: MicrovmLogging;
 
   /**
    * An existing VPC to put the connector's network interfaces in, instead of creating an isolated one. The

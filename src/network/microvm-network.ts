@@ -22,7 +22,7 @@ import { createOperatorRole } from './operator-role';
 import { resolveNetworkProps, resolverAddress } from './private/network-props';
 import { keepNoTrafficRule } from './private/security-group';
 import { acknowledgeInlinePolicy } from '../shared/compliance';
-import { allowLogsToUse } from '../shared/encryption';
+import { MicrovmLogging, logGroupFor } from '../shared/microvm-logging';
 import { flattenReference } from '../shared/nag-ids';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { invalidProp, isToken, placeError, validateIn } from '../shared/validation';
@@ -112,9 +112,8 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     const resolved = validateIn(this, () => resolveNetworkProps(props));
     const targets = resolved.allowlistTargets;
     this.allowedDomains = targets ?? [];
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-    if (props.logEncryptionKey) allowLogsToUse(props.logEncryptionKey);
+    const logging = (props.logging ?? MicrovmLogging.newLogGroup())._config();
+    const logDefaults = { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN };
 
     let createdVpc: ec2.Vpc | undefined;
     if (props.vpc) {
@@ -135,9 +134,10 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
           { name: MICROVM_SUBNETS, subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
         ],
       });
-      if (props.flowLogs ?? true) {
+      const flowLogGroup = logGroupFor(this, 'FlowLogs', logging, logDefaults);
+      if (flowLogGroup) {
         const flowLog = createdVpc.addFlowLog('FlowLog', {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy, encryptionKey: props.logEncryptionKey })),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
           trafficType: ec2.FlowLogTrafficType.ALL,
         });
         acknowledgeInlinePolicy(flowLog.iamRole!, 'the VPC flow log delivery role, writing to the flow log group only');
@@ -177,9 +177,9 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
         vpc: createdVpc,
         vpcCidr: cidr,
         targets,
-        logRetention: retention,
-        logRemovalPolicy: removalPolicy,
-        logEncryptionKey: props.logEncryptionKey,
+        // disabled() turns off flow logs only: the alert logs are the record of what the allowlist blocked.
+        logging: logging.kind === 'DISABLED' ? MicrovmLogging.newLogGroup()._config() : logging,
+        logDefaults,
         zones: this.subnets.map((microvmSubnet, i) => ({
           microvmSubnet,
           firewallSubnet: groupOf(FIREWALL_SUBNETS)[i],

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
 import { IdlePolicy } from './idle-policy';
 import { SessionOwner } from './session-owner';
 import { SmokeTest } from './smoke-test';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress } from '../network/egress';
 import { Ingress } from '../network/ingress';
+import { MicrovmLogging } from '../shared/microvm-logging';
 
 /**
  * Properties for {@link MicrovmOrchestrator}.
@@ -153,11 +154,37 @@ export interface MicrovmOrchestratorProps {
   readonly executionRole?: iam.IRole;
 
   /**
-   * Whether the MicroVMs' runtime logs go to a log group created for them.
+   * Where the MicroVMs' runtime logs go (the orchestrator passes the group to every launch).
    *
-   * @default true
+   * - `MicrovmLogging.newLogGroup(options)`: a new log group (`runtimeLogGroup`), kept `retention` (default one
+   *   month), retained when it leaves the stack unless `removalPolicy` says otherwise, encrypted with
+   *   `options.encryptionKey`, else the orchestrator's `encryptionKey`. The execution role created here may write
+   *   to it.
+   * - `MicrovmLogging.logGroup(group)`: that group; the execution role gets `logs:CreateLogStream` and
+   *   `logs:PutLogEvents` on it (an imported `executionRole` must already allow them).
+   * - `MicrovmLogging.disabled()`: no runtime log group: MicroVMs are launched without one and the execution role
+   *   created here has no permissions.
+   *
+   * @default MicrovmLogging.newLogGroup() - a new log group kept one month, retained when the stack is deleted,
+   * encrypted with the orchestrator's key
    */
-  readonly runtimeLogging?: boolean;
+  readonly runtimeLogging?: MicrovmLogging;
+
+  /**
+   * Where the orchestrator and sweeper functions log. These logs are the audit trail of every session launched
+   * and every MicroVM terminated, so `MicrovmLogging.disabled()` fails synth.
+   *
+   * - `MicrovmLogging.newLogGroup(options)`: one new log group per function, each kept `retention` (default one
+   *   month), retained when it leaves the stack unless `removalPolicy` says otherwise, encrypted with
+   *   `options.encryptionKey`, else the orchestrator's `encryptionKey`.
+   * - `MicrovmLogging.logGroup(group)`: both functions log to that group (Lambda's stream names do not name the
+   *   function); each function's role gets `logs:CreateLogStream` and `logs:PutLogEvents` on it. Its retention,
+   *   removal policy and key are yours.
+   *
+   * @default MicrovmLogging.newLogGroup() - two new log groups kept one month, retained when the stack is
+   * deleted, encrypted with the orchestrator's key
+   */
+  readonly logging?: MicrovmLogging;
 
   /**
    * How often the sweeper compares the service's MicroVMs with the sessions table. Whole minutes, 1 to 60.
@@ -173,13 +200,6 @@ export interface MicrovmOrchestratorProps {
    * @default Duration.minutes(10)
    */
   readonly orphanGracePeriod?: Duration;
-
-  /**
-   * Retention of the function and runtime log groups.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
 
   /**
    * What happens to the sessions table when it leaves the stack. Deletion protection is on unless this is DESTROY.

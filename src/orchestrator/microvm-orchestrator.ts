@@ -22,6 +22,7 @@ import { EgressConfig } from '../network/egress';
 import { DEFAULT_METRICS_NAMESPACE, ENV, TABLE } from '../shared/contract';
 import { allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
+import { logGroupFor } from '../shared/microvm-logging';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
 import { validateIn } from '../shared/validation';
 
@@ -91,7 +92,6 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     const config = validateIn(this, () => resolveProps(this, props));
     const stack = Stack.of(this);
     const image = props.image;
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.serviceName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
@@ -119,9 +119,8 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       deletionProtection: config.removalPolicy !== RemovalPolicy.DESTROY,
     });
 
-    if (props.runtimeLogging ?? true) {
-      this.runtimeLogGroup = this.logGroup('RuntimeLogs', retention, key);
-    }
+    const logDefaults = { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key };
+    this.runtimeLogGroup = logGroupFor(this, 'RuntimeLogs', config.runtimeLogging, logDefaults);
     this.executionRole = props.executionRole ?? new iam.Role(this, 'ExecutionRole', {
       description: 'Lambda MicroVMs launched by this orchestrator: runtime logs only (readable by every guest process).',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com').withSessionTags().withConditions({
@@ -143,7 +142,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
         runtimeLogGroup: this.runtimeLogGroup,
         egressConnectorArn: this.egress.networkConnectorArn,
         ingressConnectorArns: ingressArns,
-        logGroup: this.logGroup('SmokeTestLogs', retention, key),
+        logGroup: logGroupFor(this, 'SmokeTestLogs', config.logging, logDefaults)!,
         tracing,
       });
       this.smokeTestFunction = smokeTest.function;
@@ -159,7 +158,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     };
 
     // orchestrator: the session API.
-    const orchestratorLogs = this.logGroup('OrchestratorLogs', retention, key);
+    const orchestratorLogs = logGroupFor(this, 'OrchestratorLogs', config.logging, logDefaults)!;
     const orchestrator = new HandlerFunction(this, 'Orchestrator', {
       handler: 'orchestrator.lambda',
       description: 'Lambda MicroVMs session API: one MicroVM per session.',
@@ -212,7 +211,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     (orchestrator.node.defaultChild as lambda.CfnFunction).addMetadata(RUN_CONFIGURATION_METADATA_KEY, metadata);
 
     // sweeper: ground truth is the service's list of this image's MicroVMs.
-    const sweeperLogs = this.logGroup('SweeperLogs', retention, key);
+    const sweeperLogs = logGroupFor(this, 'SweeperLogs', config.logging, logDefaults)!;
     const sweeper = new HandlerFunction(this, 'Sweeper', {
       handler: 'sweeper.lambda',
       description: 'Lambda MicroVMs sweeper: terminates MicroVMs no session owns and repairs stale session rows.',
@@ -290,11 +289,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     }
   }
 
-  private logGroup(id: string, retention: logs.RetentionDays, encryptionKey?: kms.IKey): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention, encryptionKey });
-  }
-
-  /** a function role with no managed policy: logs on the function's own log group only. */
+  /** a function role with no managed policy: logs on the function's log group only (its own, or the one `logging` names). */
   private functionRole(id: string, logGroup: logs.ILogGroup): iam.Role {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);

@@ -1,9 +1,10 @@
 import { App, Lazy, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildContext, ENV, imageProps, newStack, SANDBOX } from './util';
-import { BaseImage, Hook, ImageCode, ImageLogging, MicrovmImage, MicrovmMemory, OsCapability } from '../../src/image';
+import { BaseImage, Hook, ImageCode, MicrovmImage, MicrovmMemory, OsCapability } from '../../src/image';
 import { Egress } from '../../src/network/egress';
 import { EgressMode } from '../../src/network/microvm-network';
+import { MicrovmLogging } from '../../src/shared/microvm-logging';
 
 const code = () => ImageCode.fromDirectory(SANDBOX);
 
@@ -246,10 +247,25 @@ describe('logging', () => {
     // WHEN
     new MicrovmImage(stack, 'Image', {
       code: code(),
-      logging: ImageLogging.newLogGroup({ retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY }),
+      logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY }),
     });
     // THEN
     Template.fromStack(stack).hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Delete' });
+  });
+
+  test('a new log group with its own key: the group uses it and CloudWatch Logs may use it; the image keeps its key', () => {
+    // GIVEN
+    const stack = newStack();
+    const logKey = new kms.Key(stack, 'LogKey');
+    // WHEN
+    const image = new MicrovmImage(stack, 'Image', { code: code(), logging: MicrovmLogging.newLogGroup({ encryptionKey: logKey }) });
+    // THEN
+    const template = Template.fromStack(stack);
+    const arnOf = (key: kms.IKey) => ({ 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { KmsKeyId: arnOf(logKey), RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+    expect(imageProps(stack).KmsKeyIdentifier).toEqual(arnOf(image.encryptionKey!));
+    const logKeyPolicy = template.toJSON().Resources[stack.getLogicalId(logKey.node.defaultChild as kms.CfnKey)].Properties.KeyPolicy;
+    expect(logKeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'CloudWatchLogsOfThisAccount' }));
   });
 
   test('an existing log group is pinned and the build role may write only to it', () => {
@@ -257,7 +273,7 @@ describe('logging', () => {
     const stack = newStack();
     const group = logs.LogGroup.fromLogGroupName(stack, 'Existing', '/platform/images');
     // WHEN
-    const image = new MicrovmImage(stack, 'Image', { code: code(), logging: ImageLogging.logGroup(group) });
+    const image = new MicrovmImage(stack, 'Image', { code: code(), logging: MicrovmLogging.logGroup(group) });
     // THEN
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Logs::LogGroup', 0);
@@ -279,7 +295,7 @@ describe('logging', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
-    const image = new MicrovmImage(stack, 'Image', { code: code(), logging: ImageLogging.disabled() });
+    const image = new MicrovmImage(stack, 'Image', { code: code(), logging: MicrovmLogging.disabled() });
     // THEN
     const template = Template.fromStack(stack);
     expect(imageProps(stack).Logging).toEqual({ Disabled: true });
@@ -290,7 +306,7 @@ describe('logging', () => {
 
   test('never renders an empty CloudWatch block', () => {
     // GIVEN
-    const stacks = [ImageLogging.newLogGroup(), ImageLogging.disabled()].map((logging, i) => {
+    const stacks = [MicrovmLogging.newLogGroup(), MicrovmLogging.disabled()].map((logging, i) => {
       const stack = newStack(`S${i}`);
       new MicrovmImage(stack, 'Image', { code: code(), logging });
       return stack;
@@ -534,7 +550,7 @@ describe('synthesis', () => {
       },
       environment: { LOG_LEVEL: 'debug' },
       additionalOsCapabilities: [OsCapability.ALL],
-      logging: ImageLogging.disabled(),
+      logging: MicrovmLogging.disabled(),
       tags: { team: 'platform' },
     });
     // THEN

@@ -1,7 +1,7 @@
-import { App, CfnParameter, RemovalPolicy, Stack, aws_ec2 as ec2, aws_logs as logs } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack, aws_ec2 as ec2, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Egress, EgressMode, MicrovmNetwork } from '../../src';
+import { Egress, EgressMode, MicrovmLogging, MicrovmNetwork } from '../../src';
 
 /** CDK's rule for a security group with no outbound rules: it matches no traffic. */
 const NO_EGRESS = [{ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', FromPort: 252, IpProtocol: 'icmp', ToPort: 86 }];
@@ -138,22 +138,90 @@ describe('MicrovmNetwork: isolated (defaults)', () => {
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
-  test('logRetention and logRemovalPolicy apply to the flow log group', () => {
+  test('maxAzs and cidr shape the VPC', () => {
     const other = newStack();
-    new MicrovmNetwork(other, 'Network', { logRetention: logs.RetentionDays.ONE_WEEK, logRemovalPolicy: RemovalPolicy.DESTROY });
-    Template.fromStack(other).hasResource('AWS::Logs::LogGroup', {
-      Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete',
-    });
-  });
-
-  test('maxAzs and cidr shape the VPC; flowLogs: false leaves flow logs out', () => {
-    const other = newStack();
-    const small = new MicrovmNetwork(other, 'Network', { maxAzs: 1, cidr: '192.168.0.0/24', flowLogs: false });
+    const small = new MicrovmNetwork(other, 'Network', { maxAzs: 1, cidr: '192.168.0.0/24' });
     const t = Template.fromStack(other);
     t.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '192.168.0.0/24' });
     t.resourceCountIs('AWS::EC2::Subnet', 1);
-    t.resourceCountIs('AWS::EC2::FlowLog', 0);
     expect(small.subnets).toHaveLength(1);
+  });
+});
+
+describe('MicrovmNetwork: logging', () => {
+  /** the log group resources of `template` by the last part of their construct path. */
+  function logGroups(stack: Stack, network: MicrovmNetwork): Record<string, any> {
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const found: Record<string, any> = {};
+    for (const child of network.node.findAll()) {
+      if (child instanceof logs.CfnLogGroup) found[child.node.scope!.node.id] = resources[stack.getLogicalId(child)];
+    }
+    return found;
+  }
+  const allowedDomains = ['pypi.org'];
+
+  test('by default: a flow log group and an alert log group, each kept one year, retained, on CloudWatch Logs\' own encryption', () => {
+    const stack = newStack();
+    const network = new MicrovmNetwork(stack, 'Network', { allowedDomains });
+    const groups = logGroups(stack, network);
+    expect(Object.keys(groups).sort()).toEqual(['AlertLogs', 'FlowLogs']);
+    for (const group of Object.values(groups)) {
+      expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(group.Properties.KmsKeyId).toBeUndefined();
+    }
+  });
+
+  test('MicrovmLogging.newLogGroup(options) applies retention, removal policy and key to the flow and alert log groups', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    const network = new MicrovmNetwork(stack, 'Network', {
+      allowedDomains,
+      logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: key }),
+    });
+    const keyArn = stack.resolve(key.keyArn);
+    const groups = logGroups(stack, network);
+    expect(Object.keys(groups).sort()).toEqual(['AlertLogs', 'FlowLogs']);
+    for (const group of Object.values(groups)) {
+      expect(group).toMatchObject({ Properties: { RetentionInDays: 7, KmsKeyId: keyArn }, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    }
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchLogsOfThisAccount' })]) },
+    });
+  });
+
+  test('MicrovmLogging.logGroup(existing) receives the flow logs and the alert logs; no group is created', () => {
+    const stack = newStack();
+    const existing = new logs.LogGroup(stack, 'Existing');
+    const network = new MicrovmNetwork(stack, 'Network', { allowedDomains, logging: MicrovmLogging.logGroup(existing) });
+    const t = Template.fromStack(stack);
+    expect(logGroups(stack, network)).toEqual({});
+    t.hasResourceProperties('AWS::EC2::FlowLog', { LogGroupName: stack.resolve(existing.logGroupName), TrafficType: 'ALL' });
+    t.hasResourceProperties('AWS::NetworkFirewall::LoggingConfiguration', {
+      LoggingConfiguration: { LogDestinationConfigs: [Match.objectLike({ LogType: 'ALERT', LogDestination: { logGroup: stack.resolve(existing.logGroupName) } })] },
+    });
+    // the flow log delivery role may write to it.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['logs:PutLogEvents']), Resource: stack.resolve(existing.logGroupArn) })]) },
+    });
+  });
+
+  test('MicrovmLogging.disabled() leaves flow logs out but keeps the firewall alert logs (with the defaults)', () => {
+    const stack = newStack();
+    const network = new MicrovmNetwork(stack, 'Network', { allowedDomains, logging: MicrovmLogging.disabled() });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::EC2::FlowLog', 0);
+    const groups = logGroups(stack, network);
+    expect(Object.keys(groups)).toEqual(['AlertLogs']);
+    expect(groups.AlertLogs).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+    t.resourceCountIs('AWS::NetworkFirewall::LoggingConfiguration', 1);
+  });
+
+  test('MicrovmLogging.disabled() on an isolated network creates no log group at all', () => {
+    const stack = newStack();
+    new MicrovmNetwork(stack, 'Network', { logging: MicrovmLogging.disabled() });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::EC2::FlowLog', 0);
+    t.resourceCountIs('AWS::Logs::LogGroup', 0);
   });
 });
 
@@ -337,9 +405,8 @@ describe('MicrovmNetwork: bring your own VPC', () => {
     ['allowedDomains', { allowedDomains: ['pypi.org'] }],
     ['maxAzs', { maxAzs: 1 }],
     ['cidr', { cidr: '10.1.0.0/16' }],
-    ['flowLogs', { flowLogs: true }],
-    ['logRetention', { logRetention: logs.RetentionDays.ONE_DAY }],
-    ['logRemovalPolicy', { logRemovalPolicy: RemovalPolicy.DESTROY }],
+    ['logging', { logging: MicrovmLogging.newLogGroup() }],
+    ['logging', { logging: MicrovmLogging.disabled() }],
   ])('fails if %s is combined with vpc', (prop, extra) => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');

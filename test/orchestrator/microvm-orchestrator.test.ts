@@ -4,6 +4,7 @@ import { Hook, ImageCode, MicrovmImage } from '../../src/image';
 import { Egress, Ingress } from '../../src/network';
 import { IdlePolicy, MicrovmOrchestrator, MicrovmOrchestratorProps } from '../../src/orchestrator';
 import { RUN_CONFIGURATION_METADATA_KEY } from '../../src/shared/metadata';
+import { MicrovmLogging } from '../../src/shared/microvm-logging';
 
 const IMAGE_ARN = { Ref: 'Image9D742C96' };
 
@@ -637,9 +638,9 @@ describe('props', () => {
     expect(env(template, /session API/).MICROVM_IDLE_POLICY).toBe('{"maxIdleDurationSeconds":120,"suspendedDurationSeconds":0,"autoResumeEnabled":false}');
   });
 
-  test('runtimeLogging false creates no runtime log group and grants the VMs nothing', () => {
+  test('runtimeLogging: MicrovmLogging.disabled() creates no runtime log group and grants the VMs nothing', () => {
     // WHEN
-    const { stack, orchestrator, template } = build({ runtimeLogging: false });
+    const { stack, orchestrator, template } = build({ runtimeLogging: MicrovmLogging.disabled() });
 
     // THEN
     expect(orchestrator.runtimeLogGroup).toBeUndefined();
@@ -650,13 +651,102 @@ describe('props', () => {
     expect(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).toEqual({});
   });
 
-  test('logRetention applies to the function and runtime log groups', () => {
+  test('runtimeLogging: MicrovmLogging.newLogGroup(options) shapes the runtime log group only', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const key = new kms.Key(stack, 'LogKey');
+
     // WHEN
-    const { template } = build({ logRetention: logs.RetentionDays.ONE_YEAR });
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', {
+      image: newImage(stack),
+      runtimeLogging: MicrovmLogging.newLogGroup({
+        retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY, encryptionKey: key,
+      }),
+    });
 
     // THEN
-    expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365 } }))
-      .filter((id) => /Orchestrator|Sweeper|Runtime/.test(id))).toHaveLength(3);
+    const template = Template.fromStack(stack);
+    const runtimeId = stack.getLogicalId(orchestrator.node.findChild('RuntimeLogs').node.defaultChild as logs.CfnLogGroup);
+    expect(template.toJSON().Resources[runtimeId]).toMatchObject({
+      Properties: { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] } },
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
+    // CloudWatch Logs may use the key it was given.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.absent(),
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchLogsOfThisAccount' })]) },
+    });
+    // the function log groups keep their defaults.
+    for (const id of ['OrchestratorLogs', 'SweeperLogs']) {
+      const group = template.toJSON().Resources[stack.getLogicalId(orchestrator.node.findChild(id).node.defaultChild as logs.CfnLogGroup)];
+      expect(group).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+    }
+  });
+
+  test('runtimeLogging: MicrovmLogging.logGroup(existing) sends the VMs there and lets the execution role write to it', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const existing = new logs.LogGroup(stack, 'Existing');
+
+    // WHEN
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), runtimeLogging: MicrovmLogging.logGroup(existing) });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(orchestrator.runtimeLogGroup).toBe(existing);
+    expect(orchestrator.node.tryFindChild('RuntimeLogs')).toBeUndefined();
+    expect(env(template, /session API/).MICROVM_RUNTIME_LOG_GROUP).toEqual(stack.resolve(existing.logGroupName));
+    const roleId = stack.getLogicalId(orchestrator.executionRole.node.defaultChild as iam.CfnRole);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(existing.logGroupArn) })] },
+    });
+  });
+
+  test('logging: MicrovmLogging.newLogGroup(options) shapes both function log groups, not the runtime one', () => {
+    // WHEN
+    const { stack, orchestrator, template } = build({
+      logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY }),
+    });
+
+    // THEN
+    const groups = template.toJSON().Resources;
+    const idOf = (id: string) => stack.getLogicalId(orchestrator.node.findChild(id).node.defaultChild as logs.CfnLogGroup);
+    for (const id of ['OrchestratorLogs', 'SweeperLogs']) {
+      expect(groups[idOf(id)]).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      // still encrypted with the orchestrator's own key.
+      expect(groups[idOf(id)].Properties.KmsKeyId).toEqual(stack.resolve(orchestrator.encryptionKey!.keyArn));
+    }
+    expect(groups[idOf('RuntimeLogs')]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+  });
+
+  test('logging: MicrovmLogging.logGroup(existing) receives both functions\' logs, and both roles may write to it', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const existing = new logs.LogGroup(stack, 'Existing');
+
+    // WHEN
+    const orchestrator = new MicrovmOrchestrator(stack, 'Orch', { image: newImage(stack), logging: MicrovmLogging.logGroup(existing) });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(orchestrator.node.tryFindChild('OrchestratorLogs')).toBeUndefined();
+    expect(orchestrator.node.tryFindChild('SweeperLogs')).toBeUndefined();
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { LoggingConfig: { LogGroup: stack.resolve(existing.logGroupName) } } });
+    const both = [logicalId(stack, orchestrator.orchestratorFunction), logicalId(stack, orchestrator.sweeperFunction)];
+    expect(Object.keys(fns).sort()).toEqual(both.sort());
+    for (const fn of [orchestrator.orchestratorFunction, orchestrator.sweeperFunction]) {
+      expect(policyOf(template, stack, fn)).toContainEqual(expect.objectContaining({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(existing.logGroupArn),
+      }));
+    }
+    // the runtime log group is still the orchestrator's own.
+    expect(orchestrator.runtimeLogGroup).toBeDefined();
+    expect(orchestrator.runtimeLogGroup).not.toBe(existing);
   });
 
   test('metricsNamespace reaches both functions and the metrics', () => {
@@ -704,6 +794,8 @@ describe('validation', () => {
     ['encryptionKey is used in a region-agnostic stack', { encryptionKey: kms.Key.fromKeyArn(new Stack(), 'K', 'arn:aws:kms:us-east-1:123456789012:key/k') },
       /encryptionKey must be used in a stack with an explicit region/],
     ['metricsNamespace has spaces', { metricsNamespace: 'my namespace' }, /metricsNamespace must be 1-255 characters/],
+    ['logging is disabled', { logging: MicrovmLogging.disabled() },
+      /^Stack\/Orch: logging must keep the orchestrator and sweeper logs \(they are the audit trail of every session launched and every MicroVM terminated\), got "MicrovmLogging.disabled\(\)". Use MicrovmLogging.newLogGroup/],
   ])('fails if %s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

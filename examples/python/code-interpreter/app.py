@@ -20,6 +20,7 @@ from cdk_lambda_microvms import (
     LifecycleHooks,
     MicrovmChecks,
     MicrovmImage,
+    MicrovmLogging,
     MicrovmMemory,
     MicrovmNetwork,
     MicrovmOrchestrator,
@@ -53,7 +54,7 @@ class CodeInterpreterStack(Stack):
         )
 
         # no route out and no outbound rules: generated code reaches nothing but its own VM.
-        network = MicrovmNetwork(self, "Isolated", log_encryption_key=key)
+        network = MicrovmNetwork(self, "Isolated", logging=MicrovmLogging.new_log_group(encryption_key=key))
 
         self.orchestrator = MicrovmOrchestrator(
             self,

@@ -21,9 +21,8 @@ function ipv4Value(address: string): number {
 export function resolveNetworkProps(props: MicrovmNetworkProps): ResolvedNetworkProps {
   if (props.vpc) {
     const onlyWithoutVpc: Array<[string, unknown]> = [
-      ['allowedDomains', props.allowedDomains], ['maxAzs', props.maxAzs], ['cidr', props.cidr], ['flowLogs', props.flowLogs], ['dnsFirewall', props.dnsFirewall],
-      ['resolvableDomains', props.resolvableDomains],
-      ['logRetention', props.logRetention], ['logRemovalPolicy', props.logRemovalPolicy], ['logEncryptionKey', props.logEncryptionKey],
+      ['allowedDomains', props.allowedDomains], ['maxAzs', props.maxAzs], ['cidr', props.cidr], ['dnsFirewall', props.dnsFirewall],
+      ['resolvableDomains', props.resolvableDomains], ['logging', props.logging?._config().description],
     ];
     for (const [prop, value] of onlyWithoutVpc) {
       if (value !== undefined) {

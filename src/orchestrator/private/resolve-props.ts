@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Ingress } from '../../network/ingress';
 import { LIMITS } from '../../shared/contract';
+import { MicrovmLogging, MicrovmLoggingSpec } from '../../shared/microvm-logging';
 import { durationInRange, invalidProp, isToken } from '../../shared/validation';
 import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
 import { SmokeTest } from '../smoke-test';
@@ -19,6 +20,10 @@ export interface ResolvedConfig {
   readonly removalPolicy: RemovalPolicy;
   /** the release check, or undefined when `SmokeTest.disabled()`. */
   readonly smokeTest?: SmokeTestCheck;
+  /** the functions' logging: a new group each, or one existing group (never disabled). */
+  readonly logging: MicrovmLoggingSpec;
+  /** the MicroVMs' runtime logging. */
+  readonly runtimeLogging: MicrovmLoggingSpec;
 }
 
 /** Validates every prop in one place (tokens skipped) and resolves the defaults. */
@@ -94,8 +99,16 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
 
   const ingressNone = (props.ingress ?? []).some((i) => i.connectorName === 'NO_INGRESS');
   const smokeTest = (props.smokeTest ?? SmokeTest.http())._resolve(appPorts, ingressNone);
+  const logging = (props.logging ?? MicrovmLogging.newLogGroup())._config();
+  if (logging.kind === 'DISABLED') {
+    throw invalidProp('logging', logging.description,
+      'keep the orchestrator and sweeper logs (they are the audit trail of every session launched and every MicroVM terminated)',
+      'Use MicrovmLogging.newLogGroup({ retention }) to keep them for less time, or MicrovmLogging.logGroup(group) to send them to a group you own.');
+  }
 
   return {
+    logging,
+    runtimeLogging: (props.runtimeLogging ?? MicrovmLogging.newLogGroup())._config(),
     ingressArns,
     appPorts,
     hooksPort,
