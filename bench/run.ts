@@ -9,6 +9,7 @@ import { CallsResult, measureCalls } from './calls';
 import { ColdStartResult, measureColdStart } from './cold-start';
 import { ConcurrencyResult, measureConcurrency } from './concurrency';
 import { LatencyResult, measureLatency } from './latency';
+import { measureSmokeTest, SmokeTestBenchResult } from './smoke-test';
 import { table, say, round, nowMs } from './support';
 import { measureSweeper, SweeperResult } from './sweeper-scale';
 import { measureSynth, SynthResult } from './synth';
@@ -22,8 +23,8 @@ interface Goal {
 
 const QUICK = process.argv.includes('--quick');
 const ITERATIONS = QUICK
-  ? { warm: 30, cold: 8, init: 3, synth: 2 }
-  : { warm: 200, cold: 50, init: 9, synth: 5 };
+  ? { warm: 30, cold: 8, init: 3, synth: 2, smokeTest: 2 }
+  : { warm: 200, cold: 50, init: 9, synth: 5, smokeTest: 5 };
 const RATIO_GOAL = 1.15;
 const BUNDLE_GOAL_KB = 600;
 
@@ -57,10 +58,11 @@ async function main(): Promise<void> {
     }));
   const concurrency = await section('concurrency: 200 PUTs over 20 sessions', () => measureConcurrency(200, 20));
   const sweeper = await section('sweeper: 10,000 VMs, 5% orphans', () => measureSweeper());
+  const smokeTest = await section(`smoke test: one probe VM per deploy x${ITERATIONS.smokeTest}`, () => measureSmokeTest(ITERATIONS.smokeTest));
   const coldStart = await section(`cold start: bundle sizes, init time x${ITERATIONS.init}`, () => measureColdStart(ITERATIONS.init));
   const synth = await section(`synth: example vs L1 stack x${ITERATIONS.synth}`, () => measureSynth(ITERATIONS.synth));
 
-  const goals = goalsOf(calls, latency, concurrency, sweeper, coldStart);
+  const goals = goalsOf(calls, latency, concurrency, sweeper, coldStart, smokeTest);
   const results = {
     generatedAt: new Date().toISOString(),
     command: QUICK ? 'npm run bench -- --quick' : 'npm run bench',
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     latency: { ...latency, warmPutWithoutServiceLatency: latencyUnloaded.warmPut },
     concurrency,
     sweeper,
+    smokeTest,
     coldStart,
     synth,
     goals,
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
 
 function goalsOf(
   calls: CallsResult, latency: LatencyResult, concurrency: ConcurrencyResult, sweeper: SweeperResult, coldStart: ColdStartResult,
+  smokeTest: SmokeTestBenchResult,
 ): Goal[] {
   const describeCalls = (c: CallsResult[string]) => `table ${JSON.stringify(c.table)}, microvms ${JSON.stringify(c.microvms)}`;
   const goals: Goal[] = [
@@ -115,6 +119,12 @@ function goalsOf(
     measured: `${sweeper.orphansTerminated} terminated in ${sweeper.runsToClean || 'more than ' + sweeper.runs.length} runs, ${sweeper.ownedTouched} owned touched, ${sweeper.orphansTerminatedTwice} terminated twice`,
     met: sweeper.runsToClean > 0 && sweeper.orphansTerminated === sweeper.orphans
       && sweeper.ownedTouched === 0 && sweeper.orphansTerminatedTwice === 0,
+  });
+  goals.push({
+    name: 'smoke test service calls',
+    goal: smokeTest.budget,
+    measured: `${JSON.stringify(smokeTest.calls)}; p50 ${smokeTest.probeMs.p50} ms added to a deploy, ${smokeTest.ratioToFloor}x the ${smokeTest.floorMs} ms floor`,
+    met: smokeTest.pass,
   });
   for (const [name, h] of Object.entries(coldStart.handlers)) {
     goals.push({ name: `${name} bundle size`, goal: `< ${BUNDLE_GOAL_KB} KB minified`, measured: `${h.bundleKB} KB`, met: h.bundleKB < BUNDLE_GOAL_KB });

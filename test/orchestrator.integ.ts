@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_logs as logs } from 'aws-cdk-lib';
 import { Hook, ImageCode, MicrovmImage } from '../src/image';
-import { IdlePolicy, MicrovmOrchestrator } from '../src/orchestrator';
+import { IdlePolicy, MicrovmOrchestrator, SmokeTest } from '../src/orchestrator';
 import { MicrovmLogging } from '../src/shared/microvm-logging';
 
 // stack traces carry absolute paths into the assembly, which would make the snapshot machine-specific.
@@ -25,6 +25,8 @@ const orchestrator = new MicrovmOrchestrator(stack, 'Sessions', {
   idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(5), { terminateAfter: Duration.minutes(10) }),
   maxSessionDuration: Duration.minutes(30),
   maxSessionsPerOwner: 2,
+  // a new version must answer the fixture app's /health before the orchestrator launches it for anyone.
+  smokeTest: SmokeTest.http({ path: '/health', timeout: Duration.seconds(20) }),
   logging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK }),
   runtimeLogging: MicrovmLogging.newLogGroup({ retention: logs.RetentionDays.ONE_WEEK }),
   removalPolicy: RemovalPolicy.DESTROY,

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
   Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  SmokeTest,
 } from '../../src';
 
 export class CiRunnerStack extends Stack {
@@ -39,6 +40,8 @@ export class CiRunnerStack extends Stack {
       egress: Egress.network(network),
       // runners take no inbound traffic; hooks are called from inside the VM.
       ingress: [Ingress.none()],
+      // with no ingress there is no endpoint to check a new version through: test runner images in your pipeline.
+      smokeTest: SmokeTest.disabled(),
       // idle means no inbound traffic, which a runner never has: never suspend it mid-job.
       idlePolicy: IdlePolicy.none(),
       maxSessionDuration: Duration.minutes(30),

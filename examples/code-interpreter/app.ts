@@ -5,7 +5,7 @@ import { App, CfnOutput, Duration, Stack, StackProps, Validations, aws_iam as ia
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
-  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
+  Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator, SmokeTest,
 } from '../../src';
 
 export class CodeInterpreterStack extends Stack {
@@ -41,6 +41,8 @@ export class CodeInterpreterStack extends Stack {
       egress: Egress.network(network),
       ingress: [Ingress.http()],
       appPorts: [8080],
+      // every new image version is launched once at deploy time and must answer /health before any session gets it.
+      smokeTest: SmokeTest.http({ path: '/health' }),
       tokenTtl: Duration.minutes(5),
       idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(15), { terminateAfter: Duration.hours(1) }),
       maxSessionDuration: Duration.hours(2),

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import {
   Egress, Hook, IdlePolicy, ImageCode, Ingress, MicrovmChecks, MicrovmImage, MicrovmLogging, MicrovmMemory, MicrovmNetwork, MicrovmOrchestrator,
   SessionOwner,
+  SmokeTest,
 } from '../../src';
 
 export class DevEnvironmentStack extends Stack {
@@ -42,6 +43,8 @@ export class DevEnvironmentStack extends Stack {
       egress: Egress.network(network),
       ingress: [Ingress.http()],
       appPorts: [8080],
+      // a new image version must serve code-server's health page before any developer gets it.
+      smokeTest: SmokeTest.http({ path: '/healthz' }),
       tokenTtl: Duration.minutes(15),
       // a developer who steps away is suspended (memory kept), and resumed by their next request.
       idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(30), { terminateAfter: Duration.hours(4), autoResume: true }),

@@ -70,10 +70,11 @@ export interface IMicrovmImage extends IResource {
   grantManage(grantee: iam.IGrantable): iam.Grant;
 
   /**
-   * Grants reading this image and its versions and setting a version ACTIVE or INACTIVE: what a release check
-   * needs to find the latest version and withdraw one that failed. Scoped to this image.
+   * Grants what a release check of this image needs: launch, watch, mint a token for and terminate its MicroVMs,
+   * read the image's latest version, and set a version INACTIVE (`lambda:UpdateMicrovmImageVersion`), plus
+   * `lambda:PassNetworkConnector` and `iam:PassRole` as in {@link grantRun}. No suspend, resume, list or delete.
    */
-  grantPromote(grantee: iam.IGrantable): iam.Grant;
+  grantRelease(grantee: iam.IGrantable, options?: GrantRunOptions): iam.Grant;
 }
 
 /**
@@ -92,22 +93,39 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
    * on `*`.
    */
   public grantRun(grantee: iam.IGrantable, options: GrantRunOptions = {}): iam.Grant {
+    return this.grantLaunch(grantee, options, [
+      'lambda:RunMicrovm',
+      'lambda:GetMicrovm',
+      'lambda:SuspendMicrovm',
+      'lambda:ResumeMicrovm',
+      'lambda:TerminateMicrovm',
+      'lambda:CreateMicrovmAuthToken',
+    ]);
+  }
+
+  /**
+   * Grants `RunMicrovm`, `GetMicrovm`, `CreateMicrovmAuthToken`, `TerminateMicrovm`, `GetMicrovmImage` and
+   * `UpdateMicrovmImageVersion` on this image, with the connectors and execution role of `options`: what the
+   * orchestrator's deploy-time smoke test calls, nothing more.
+   */
+  public grantRelease(grantee: iam.IGrantable, options: GrantRunOptions = {}): iam.Grant {
+    return this.grantLaunch(grantee, options, [
+      'lambda:RunMicrovm',
+      'lambda:GetMicrovm',
+      'lambda:CreateMicrovmAuthToken',
+      'lambda:TerminateMicrovm',
+      'lambda:GetMicrovmImage',
+      'lambda:UpdateMicrovmImageVersion',
+    ]);
+  }
+
+  /** `actions` on this image, plus passing the connectors and the execution role a launch names. */
+  private grantLaunch(grantee: iam.IGrantable, options: GrantRunOptions, actions: string[]): iam.Grant {
     const connectors = options.networkConnectorArns;
     if (connectors !== undefined && connectors.length === 0) {
       throw invalidProp('networkConnectorArns', connectors, 'list at least one connector ARN', 'Leave it out to allow any connector.');
     }
-    let grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'lambda:RunMicrovm',
-        'lambda:GetMicrovm',
-        'lambda:SuspendMicrovm',
-        'lambda:ResumeMicrovm',
-        'lambda:TerminateMicrovm',
-        'lambda:CreateMicrovmAuthToken',
-      ],
-      resourceArns: [this.imageArn],
-    });
+    let grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.imageArn] });
     grant = grant.combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['lambda:PassNetworkConnector'],
@@ -137,17 +155,5 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
         actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
         resourceArns: [this.imageArn],
       }));
-  }
-
-  /**
-   * Grants `GetMicrovmImage` and `UpdateMicrovmImageVersion` on this image: reading its latest
-   * version and setting a version ACTIVE or INACTIVE. Nothing that builds, deletes or launches.
-   */
-  public grantPromote(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['lambda:GetMicrovmImage', 'lambda:UpdateMicrovmImageVersion'],
-      resourceArns: [this.imageArn],
-    });
   }
 }

@@ -103,6 +103,7 @@ describe('opting out of the customer-managed keys is explicit and visible', () =
       'error NIST.800.53.R5-CloudWatchLogGroupEncrypted Stack/Sessions/Network/FlowLogs/Resource',
       'error NIST.800.53.R5-CloudWatchLogGroupEncrypted Stack/Sessions/OrchestratorLogs/Resource',
       'error NIST.800.53.R5-CloudWatchLogGroupEncrypted Stack/Sessions/RuntimeLogs/Resource',
+      'error NIST.800.53.R5-CloudWatchLogGroupEncrypted Stack/Sessions/SmokeTestLogs/Resource',
       'error NIST.800.53.R5-CloudWatchLogGroupEncrypted Stack/Sessions/SweeperLogs/Resource',
     ]);
   });

@@ -19,7 +19,14 @@ const SRC = path.join(__dirname, '..', '..', 'src', 'orchestrator');
 const HANDLERS: Record<string, string> = {
   OrchestratorRole: path.join(SRC, 'orchestrator.lambda.ts'),
   SweeperRole: path.join(SRC, 'sweeper.lambda.ts'),
+  SmokeTestRole: path.join(SRC, 'smoke-test.lambda.ts'),
 };
+
+function functionOf(orchestrator: MicrovmOrchestrator, roleId: string): lambda.IFunction {
+  if (roleId === 'OrchestratorRole') return orchestrator.orchestratorFunction;
+  if (roleId === 'SweeperRole') return orchestrator.sweeperFunction;
+  return orchestrator.smokeTestFunction!;
+}
 
 /** every `new XCommand(` in the modules `entry` imports from this repository, transitively. */
 function commandsOf(entry: string): Set<string> {
@@ -66,7 +73,7 @@ function coveredStatements(document: any, id: string): any[] {
 
 describe.each(Object.keys(HANDLERS))('IAM5 acknowledgements on %s', (roleId) => {
   const { stack, orchestrator, template } = build();
-  const fn = roleId === 'OrchestratorRole' ? orchestrator.orchestratorFunction : orchestrator.sweeperFunction;
+  const fn = functionOf(orchestrator, roleId);
   const policy = fn.role!.node.findChild('DefaultPolicy') as iam.Policy;
   const document = stack.resolve(policy.document.toJSON());
   const acks = iam5Acks(policy);
@@ -103,6 +110,13 @@ describe.each(Object.keys(HANDLERS))('IAM5 acknowledgements on %s', (roleId) => 
         expect([ack.id, action, needed(action)]).toEqual([ack.id, action, true]);
       }
     }
+  });
+
+  test('every lambda: action of the role is a call its handler makes (least privilege, not only where acknowledged)', () => {
+    const granted = document.Statement.filter((st: any) => st.Effect === 'Allow').flatMap((st: any) => [st.Action].flat())
+      .filter((a: string) => a.startsWith('lambda:') && a !== 'lambda:PassNetworkConnector');
+    expect(granted.length).toBeGreaterThan(0);
+    for (const action of granted) expect([action, commands.has(action.split(':')[1])]).toEqual([action, true]);
   });
 
   test('the ListMicrovms reason\'s "lists with the image ARN as its filter" holds in the handler code', () => {

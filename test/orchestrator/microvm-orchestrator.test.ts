@@ -2,11 +2,13 @@ import { App, CfnParameter, Duration, RemovalPolicy, Stack, aws_iam as iam, aws_
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Hook, ImageCode, MicrovmImage } from '../../src/image';
 import { Egress, Ingress } from '../../src/network';
-import { IdlePolicy, MicrovmOrchestrator, MicrovmOrchestratorProps } from '../../src/orchestrator';
+import { IdlePolicy, MicrovmOrchestrator, MicrovmOrchestratorProps, SmokeTest } from '../../src/orchestrator';
 import { RUN_CONFIGURATION_METADATA_KEY } from '../../src/shared/metadata';
 import { MicrovmLogging } from '../../src/shared/microvm-logging';
 
 const IMAGE_ARN = { Ref: 'Image9D742C96' };
+/** the smoke test custom resource of an orchestrator 'Orch' in a stack's root. */
+const SMOKE_TEST_ID = 'OrchSmokeTest6BADB339';
 
 /** an image with a code artifact already in S3, so no build context is needed; `hooksPort` adds a /ready hook. */
 function newImage(stack: Stack, hooksPort?: number): MicrovmImage {
@@ -97,7 +99,8 @@ describe('sessions table', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: keyArn } })],
     });
-    expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }))).toHaveLength(4);
+    // flow logs, runtime logs, and the smoke test's, the session API's and the sweeper's function logs.
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }))).toHaveLength(5);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
     // the services that write to the encrypted topic and queue for this account may use the key for that.
@@ -133,7 +136,7 @@ describe('sessions table', () => {
     });
     // the runtime, function and (default network's) flow log groups are encrypted with it too, and CloudWatch Logs may use it.
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }));
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(5);
     template.resourceCountIs('AWS::KMS::Key', 2); // the user's, and the image's own (newImage builds one)
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -220,7 +223,8 @@ describe('orchestrator function', () => {
     expect(vars).toEqual({
       SESSIONS_TABLE_NAME: { Ref: stack.getLogicalId(o.table.node.defaultChild) },
       MICROVM_IMAGE_ARN: IMAGE_ARN,
-      MICROVM_IMAGE_VERSION: { 'Fn::GetAtt': ['Image9D742C96', 'LatestActiveImageVersion'] },
+      // the version the smoke test passed, never the image's latest directly.
+      MICROVM_IMAGE_VERSION: { 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] },
       MICROVM_EGRESS_CONNECTORS: { 'Fn::Join': ['', ['["', { 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] }, '"]']] },
       MICROVM_INGRESS_CONNECTORS: expect.anything(),
       MICROVM_EXECUTION_ROLE_ARN: { 'Fn::GetAtt': [stack.getLogicalId(o.executionRole.node.defaultChild), 'Arn'] },
@@ -251,7 +255,7 @@ describe('orchestrator function', () => {
     const connectorArn = { 'Fn::GetAtt': [expect.stringMatching(/^OrchNetworkConnector/), 'Arn'] };
     expect(metadataOf(template)).toEqual({
       imageArn: IMAGE_ARN,
-      imageVersion: { 'Fn::GetAtt': ['Image9D742C96', 'LatestActiveImageVersion'] },
+      imageVersion: { 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] },
       egressNetworkConnectors: [connectorArn],
       egressMode: 'ISOLATED',
       ingressNetworkConnectors: [managedArn('HTTP_INGRESS')],
@@ -511,13 +515,22 @@ describe('sweeper', () => {
 });
 
 describe('props', () => {
-  test('imageVersion pins the version in env and metadata', () => {
+  test('imageVersion pins the version in env and metadata (without a smoke test)', () => {
     // WHEN
-    const { template } = build({ imageVersion: '3' });
+    const { template } = build({ imageVersion: '3', smokeTest: SmokeTest.disabled() });
 
     // THEN
     expect(env(template, /session API/).MICROVM_IMAGE_VERSION).toBe('3');
     expect(metadataOf(template).imageVersion).toBe('3');
+  });
+
+  test('a pinned imageVersion is smoke-tested too, and launched once it passed', () => {
+    // WHEN
+    const { template } = build({ imageVersion: '3' });
+
+    // THEN
+    template.hasResourceProperties('Custom::MicrovmSmokeTest', { ImageVersion: '3' });
+    expect(env(template, /session API/).MICROVM_IMAGE_VERSION).toEqual({ 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] });
   });
 
   test('an imported image that knows its latest active version launches that version', () => {
@@ -532,15 +545,19 @@ describe('props', () => {
     // WHEN
     new MicrovmOrchestrator(stack, 'Orch', { image });
 
-    // THEN
+    // THEN the smoke test tests that version, and the orchestrator launches what passed.
     const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::MicrovmSmokeTest', {
+      ImageArn: 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox',
+      ImageVersion: '7',
+    });
     expect(env(template, /session API/)).toEqual(expect.objectContaining({
       MICROVM_IMAGE_ARN: 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox',
-      MICROVM_IMAGE_VERSION: '7',
+      MICROVM_IMAGE_VERSION: { 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] },
     }));
   });
 
-  test('an imported image with no known version launches the latest at launch time, with a warning', () => {
+  test('an imported image with no known version: the smoke test resolves the latest at deploy time, with no warning', () => {
     // GIVEN
     const app = new App();
     const stack = new Stack(app, 'Stack');
@@ -548,6 +565,22 @@ describe('props', () => {
 
     // WHEN
     new MicrovmOrchestrator(stack, 'Orch', { image });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::MicrovmSmokeTest', { ImageVersion: '' });
+    expect(env(template, /session API/).MICROVM_IMAGE_VERSION).toEqual({ 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Orch', Match.anyValue());
+  });
+
+  test('an imported image with no known version and no smoke test launches the latest at launch time, with a warning', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const image = MicrovmImage.fromImageArn(stack, 'Image', 'arn:aws:lambda:us-east-1:123456789012:microvm-image:sandbox');
+
+    // WHEN
+    new MicrovmOrchestrator(stack, 'Orch', { image, smokeTest: SmokeTest.disabled() });
 
     // THEN
     const template = Template.fromStack(stack);
@@ -723,7 +756,7 @@ describe('props', () => {
     expect(groups[idOf('RuntimeLogs')]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
   });
 
-  test('logging: MicrovmLogging.logGroup(existing) receives both functions\' logs, and both roles may write to it', () => {
+  test('logging: MicrovmLogging.logGroup(existing) receives every function\'s logs, and each role may write to it', () => {
     // GIVEN
     const app = new App();
     const stack = new Stack(app, 'Stack');
@@ -736,10 +769,11 @@ describe('props', () => {
     const template = Template.fromStack(stack);
     expect(orchestrator.node.tryFindChild('OrchestratorLogs')).toBeUndefined();
     expect(orchestrator.node.tryFindChild('SweeperLogs')).toBeUndefined();
+    expect(orchestrator.node.tryFindChild('SmokeTestLogs')).toBeUndefined();
     const fns = template.findResources('AWS::Lambda::Function', { Properties: { LoggingConfig: { LogGroup: stack.resolve(existing.logGroupName) } } });
-    const both = [logicalId(stack, orchestrator.orchestratorFunction), logicalId(stack, orchestrator.sweeperFunction)];
-    expect(Object.keys(fns).sort()).toEqual(both.sort());
-    for (const fn of [orchestrator.orchestratorFunction, orchestrator.sweeperFunction]) {
+    const all = [orchestrator.orchestratorFunction, orchestrator.sweeperFunction, orchestrator.smokeTestFunction!];
+    expect(Object.keys(fns).sort()).toEqual(all.map((fn) => logicalId(stack, fn)).sort());
+    for (const fn of all) {
       expect(policyOf(template, stack, fn)).toContainEqual(expect.objectContaining({
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: stack.resolve(existing.logGroupArn),
       }));
@@ -894,10 +928,10 @@ describe('operations defaults that the compliance packs ask for', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 });
   });
 
-  test('both functions trace with X-Ray by default, and tracing can be turned off', () => {
+  test('every function traces with X-Ray by default, and tracing can be turned off', () => {
     const tracing = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }))
       .map((r) => r.Properties.TracingConfig?.Mode);
-    expect(tracing(build().template)).toEqual(['Active', 'Active']);
-    expect(tracing(build({ tracing: lambda.Tracing.DISABLED }).template)).toEqual([undefined, undefined]);
+    expect(tracing(build().template)).toEqual(['Active', 'Active', 'Active']);
+    expect(tracing(build({ tracing: lambda.Tracing.DISABLED }).template)).toEqual([undefined, undefined, undefined]);
   });
 });

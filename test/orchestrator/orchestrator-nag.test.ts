@@ -60,6 +60,9 @@ describe('AwsSolutionsChecks', () => {
       'Stack/Orch/OrchestratorRole/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
       'Stack/Orch/OrchestratorRole/DefaultPolicy AwsSolutions-IAM5[Resource::<OrchNetworkConnector9C025993.Arn>:*]',
       'Stack/Orch/OrchestratorRole/DefaultPolicy AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:aws:network-connector:aws-network-connector:HTTP_INGRESS:*]',
+      'Stack/Orch/SmokeTest/Role/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
+      'Stack/Orch/SmokeTest/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<OrchNetworkConnector9C025993.Arn>:*]',
+      'Stack/Orch/SmokeTest/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:aws:network-connector:aws-network-connector:HTTP_INGRESS:*]',
       'Stack/Orch/SweeperRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'Stack/Orch/SweeperRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
       'Stack/Orch/SweeperRole/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
@@ -70,6 +73,8 @@ describe('AwsSolutionsChecks', () => {
     const star = (role: string) => acks.find((x) => x.path.includes(`/${role}/`) && x.id.endsWith('[Resource::*]'))!.reason;
     expect(star('OrchestratorRole')).toMatch(/X-Ray's PutTraceSegments/);
     expect(star('OrchestratorRole')).not.toMatch(/ListMicrovms/);
+    expect(star('SmokeTest/Role')).toMatch(/X-Ray's PutTraceSegments/);
+    expect(star('SmokeTest/Role')).not.toMatch(/ListMicrovms/);
     expect(star('SweeperRole')).toMatch(/ListMicrovms has no resource type/);
     expect(star('SweeperRole')).toMatch(/X-Ray's PutTraceSegments/);
   });

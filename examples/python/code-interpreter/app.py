@@ -24,6 +24,7 @@ from cdk_lambda_microvms import (
     MicrovmMemory,
     MicrovmNetwork,
     MicrovmOrchestrator,
+    SmokeTest,
 )
 
 SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "code-interpreter", "sandbox")
@@ -64,6 +65,8 @@ class CodeInterpreterStack(Stack):
             egress=Egress.network(network),
             ingress=[Ingress.http()],
             app_ports=[8080],
+            # every new image version is launched once at deploy time and must answer /health before any session gets it.
+            smoke_test=SmokeTest.http(path="/health"),
             token_ttl=Duration.minutes(5),
             idle_policy=IdlePolicy.suspend_after(Duration.minutes(15), terminate_after=Duration.hours(1)),
             max_session_duration=Duration.hours(2),

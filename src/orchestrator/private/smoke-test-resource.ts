@@ -49,11 +49,10 @@ export class SmokeTestResource extends Construct {
       architecture: lambda.Architecture.ARM_64,
       tracing: props.tracing,
     });
-    props.image.grantRun(this.function, {
+    props.image.grantRelease(this.function, {
       executionRole: props.executionRole,
       networkConnectorArns: [props.egressConnectorArn, ...props.ingressConnectorArns],
     });
-    props.image.grantPromote(this.function);
 
     const check = props.check;
     const resource = new CustomResource(this, 'Resource', {
