@@ -75,6 +75,7 @@ const typecheck = project.addTask('typecheck', {
 });
 typecheck.exec('tsc --noEmit -p bench/tsconfig.json'); // the benchmarks run transpile-only too
 project.eslint?.addLintPattern('bench');
+project.eslint?.allowDevDeps('bench/**/*.ts'); // never packaged: the benchmarks run from the repository
 project.testTask.prependSpawn(typecheck);
 
 // every README and doc-comment example compiles (rosetta/default.ts-fixture makes `this` a stack), so the

@@ -72,7 +72,7 @@ const DRIVER = `
   process.stdout.write(String(ms));`;
 
 export async function measureColdStart(runs: number): Promise<ColdStartResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   const outDir = path.join(TMP, 'cold-start');
   fs.mkdirSync(outDir, { recursive: true });

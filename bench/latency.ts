@@ -2,7 +2,6 @@
 // INFO logging, metrics published after each request) against a baseline that makes the same SDK calls
 // directly, both over HTTP to the emulator and dynalite with emulated service latencies. Iterations alternate
 // which side goes first, so machine noise lands on both.
-/* eslint-disable import/no-extraneous-dependencies */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
