@@ -1,6 +1,6 @@
 // The deploy-time smoke test's logic with the real SDK client against the emulator, whose data plane serves each
 // probe VM's endpoint with the apps a test registers per image version.
-import { GetMicrovmImageVersionCommand, LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
+import { GetMicrovmImageVersionCommand, LambdaMicrovmsClient, RunMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
 import { DataPlaneApps, EmulatorOptions, MicrovmEmulator } from '../../../src/local';
 import { POLL_DELAYS_MS, ProbeFailed, ProbeInput, ReleaseProbe } from '../../../src/orchestrator/runtime/release-probe';
 import { clientFor } from '../../local/helpers';
@@ -155,6 +155,8 @@ describe('a broken version fails with what happened, is set INACTIVE, and its pr
     expect(failure.message).toMatch(/^GET \/health on port 8080 of version 3 answered HTTP 500, expected 200; body starts "\{.*"\./);
     expect(await statusOf('3')).toBe('INACTIVE');
     expectNoProbeLeft();
+    // and nothing launches it any more.
+    await expect(client.send(new RunMicrovmCommand({ imageIdentifier: imageArn, imageVersion: '3' }))).rejects.toThrow(/not runnable/);
   });
 
   test('the app never answers on the port (nothing listens): 502 until the timeout', async () => {
