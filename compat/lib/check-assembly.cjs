@@ -7,7 +7,7 @@
 //   - validation-report.json lists nothing unacknowledged from either pack, at any severity (cdk-nag 3 fails
 //     synth on warnings too), and no pack crashed;
 //   - no other validation plugin (CloudFormation-Validate, annotations) reports an error;
-//   - the orchestrator and sweeper functions of every stack run the newest nodejs<N>.x that the app's
+//   - the orchestrator, sweeper and smoke test functions of every stack run the newest nodejs<N>.x that the app's
 //     aws-cdk-lib knows (never below nodejs24.x, the handler bundles' target);
 //   - `cdk synth` exited 0.
 // Prints a summary line (PASS/FAIL + counts), then one line per finding; exit code 0 on pass, 1 on failure.
@@ -17,7 +17,7 @@ const path = require('path');
 const { createRequire } = require('module');
 
 const PACKS = ['AwsSolutions', 'MicrovmChecks'];
-const HANDLERS = ['Sessions/Orchestrator/Resource', 'Sessions/Sweeper/Resource'];
+const HANDLERS = ['Sessions/Orchestrator/Resource', 'Sessions/Sweeper/Resource', 'Sessions/SmokeTest/Function/Resource'];
 const BUNDLE_NODE_MAJOR = 24;
 
 const [appDir, outName, label, synthRcArg, synthLog, probeFile] = process.argv.slice(2);
