@@ -28,7 +28,8 @@ describe('the handlers run on the newest Node.js runtime the app\'s aws-cdk-lib 
   test('with the installed aws-cdk-lib: the newest nodejs runtime it lists, never older than the bundle target', () => {
     const expected = `nodejs${Math.max(newestKnown(), BUNDLE_NODE_MAJOR)}.x`;
     expect(latestNodeRuntime().name).toBe(expected);
-    expect(functionRuntimes()).toEqual([expected, expected]);
+    // the session API, the sweeper and the smoke test.
+    expect(functionRuntimes()).toEqual([expected, expected, expected]);
   });
 
   test('an aws-cdk-lib that knows a newer runtime gets it, and AwsSolutions-L1 still passes', () => {
@@ -38,7 +39,7 @@ describe('the handlers run on the newest Node.js runtime the app\'s aws-cdk-lib 
     try {
       // THEN
       expect(latestNodeRuntime()).toBe(runtime);
-      expect(functionRuntimes()).toEqual([future, future]);
+      expect(functionRuntimes()).toEqual([future, future, future]);
     } finally {
       lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(runtime), 1);
     }
