@@ -74,6 +74,13 @@ export interface IMicrovmImage extends IResource {
    * needs to find the latest version and withdraw one that failed. Scoped to this image.
    */
   grantPromote(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grants what a pruner of this image's old versions needs: `lambda:ListMicrovmImageVersions`,
+   * `lambda:DeleteMicrovmImageVersion` and `lambda:GetMicrovmImage` (for the latest ACTIVE version), on this image
+   * only. Nothing that builds, activates or launches.
+   */
+  grantPrune(grantee: iam.IGrantable): iam.Grant;
 }
 
 /**
@@ -147,6 +154,18 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['lambda:GetMicrovmImage', 'lambda:UpdateMicrovmImageVersion'],
+      resourceArns: [this.imageArn],
+    });
+  }
+
+  /**
+   * Grants listing this image's versions, reading the image (its latest ACTIVE version) and deleting versions, on
+   * this image only: what the orchestrator's sweeper needs to prune old versions.
+   */
+  public grantPrune(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:ListMicrovmImageVersions', 'lambda:DeleteMicrovmImageVersion', 'lambda:GetMicrovmImage'],
       resourceArns: [this.imageArn],
     });
   }
