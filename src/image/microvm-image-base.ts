@@ -75,6 +75,13 @@ export interface IMicrovmImage extends IResource {
    * `lambda:PassNetworkConnector` and `iam:PassRole` as in {@link grantRun}. No suspend, resume, list or delete.
    */
   grantRelease(grantee: iam.IGrantable, options?: GrantRunOptions): iam.Grant;
+
+  /**
+   * Grants what a pruner of this image's old versions needs: `lambda:ListMicrovmImageVersions`,
+   * `lambda:DeleteMicrovmImageVersion` and `lambda:GetMicrovmImage` (for the latest ACTIVE version), on this image
+   * only. Nothing that builds, activates or launches.
+   */
+  grantPrune(grantee: iam.IGrantable): iam.Grant;
 }
 
 /**
@@ -155,5 +162,17 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
         actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
         resourceArns: [this.imageArn],
       }));
+  }
+
+  /**
+   * Grants listing this image's versions, reading the image (its latest ACTIVE version) and deleting versions, on
+   * this image only: what the orchestrator's sweeper needs to prune old versions.
+   */
+  public grantPrune(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:ListMicrovmImageVersions', 'lambda:DeleteMicrovmImageVersion', 'lambda:GetMicrovmImage'],
+      resourceArns: [this.imageArn],
+    });
   }
 }

@@ -27,6 +27,27 @@ export interface MicrovmOrchestratorProps {
   readonly imageVersion?: string;
 
   /**
+   * How many of the image's newest versions (by version number) the sweeper always keeps when it prunes old ones,
+   * whole number from 1 to 49 (an image holds at most 50 versions; the quota is adjustable). Beyond those, the
+   * sweeper deletes versions oldest first, up to 10 per sweep, except the version this orchestrator launches,
+   * the image's latest ACTIVE version, every version a live MicroVM still runs and every version still building.
+   * It prunes only after a sweep that listed every MicroVM of the image. See docs/image-versions.md.
+   *
+   * @default 10
+   */
+  readonly keepVersions?: number;
+
+  /**
+   * Whether the sweeper deletes old image versions (see `keepVersions`). Turn it off when something else relies on
+   * old versions this orchestrator cannot see: another orchestrator or app launching a pinned version of the same
+   * image, or versions you keep for rollback beyond `keepVersions`. The sweeper protects only what this
+   * orchestrator launches and what live MicroVMs of the image run.
+   *
+   * @default true
+   */
+  readonly pruneVersions?: boolean;
+
+  /**
    * Tests a version before any session runs it: at deploy time one MicroVM is launched from it with this
    * orchestrator's run configuration, checked through its endpoint, and terminated. The orchestrator launches only
    * a version that passed; a failure fails the deployment and sets the version INACTIVE. The pinned `imageVersion`

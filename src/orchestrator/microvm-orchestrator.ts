@@ -224,11 +224,18 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       timeout: Duration.minutes(5),
       architecture: lambda.Architecture.ARM_64,
       tracing,
-      environment: { ...common, [ENV.ORPHAN_GRACE_SECONDS]: String(config.orphanGraceSeconds) },
+      environment: {
+        ...common,
+        [ENV.ORPHAN_GRACE_SECONDS]: String(config.orphanGraceSeconds),
+        // the version the session API launches: never pruned, and its live-VM count reads 0 rather than no data.
+        [ENV.IMAGE_VERSION]: imageVersion,
+        [ENV.KEEP_VERSIONS]: config.keepVersions === undefined ? '' : String(config.keepVersions),
+      },
     });
     this.sweeperFunction = sweeper;
     // the sweeper lists this image's MicroVMs and terminates the ones no session owns; it never launches.
     image.grantManage(sweeper);
+    if (config.keepVersions !== undefined) image.grantPrune(sweeper);
     this.table.grant(sweeper, ...SESSION_ITEM_ACTIONS, 'dynamodb:Scan');
     tableKey?.grantEncryptDecrypt(sweeper);
     // a sweep that waited longer than one interval is superseded by the next one.

@@ -1,6 +1,6 @@
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { METRIC, VM_STATE_DIMENSION } from '../shared/contract';
+import { IMAGE_VERSION_DIMENSION, METRIC, VM_STATE_DIMENSION } from '../shared/contract';
 
 /**
  * The metrics of a {@link MicrovmOrchestrator}: what its session API and sweeper emit, in its namespace and
@@ -145,5 +145,53 @@ export abstract class MicrovmOrchestratorBase extends Construct {
   /** errors the sweeper hit (a sweep may still finish with errors). @default - sum over 5 minutes */
   public metricSweepErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SWEEP_ERRORS, props);
+  }
+
+  /**
+   * live (not TERMINATED) MicroVMs of the image running one image version, as the sweeper listed them. Emitted only
+   * after a sweep that listed every MicroVM; the version the orchestrator launches reads 0 rather than no data.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricLiveVms(imageVersion: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.LIVE_VMS, {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      ...props,
+      dimensionsMap: { [IMAGE_VERSION_DIMENSION]: imageVersion, ...props.dimensionsMap },
+    });
+  }
+
+  /**
+   * live MicroVMs per image version, one line per version (a CloudWatch `SEARCH` over the `ImageVersion` dimension):
+   * sessions still on old versions after a release (drift) show here. A `SEARCH` cannot be alarmed on; alarm on
+   * `metricLiveVms(version)` instead.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricLiveVmsByVersion(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.IMetric {
+    const period = props.period ?? Duration.minutes(5);
+    const schema = `{${this.metricsNamespace},${IMAGE_VERSION_DIMENSION},service}`;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('${schema} MetricName="${METRIC.LIVE_VMS}" service="${this.serviceName}"', 'Maximum', ${period.toSeconds()})`,
+      usingMetrics: {},
+      label: '',
+      ...props,
+      period,
+    });
+  }
+
+  /** image versions the sweeper deleted while pruning. @default - sum over 5 minutes */
+  public metricVersionsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.VERSIONS_DELETED, props);
+  }
+
+  /**
+   * 1 when the image is within 5 versions of its quota and pruning cannot make room (every version left is
+   * protected), else 0: the next builds are about to fail. The sweeper's log says which versions are kept and why.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricVersionQuotaNear(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.VERSION_QUOTA_NEAR, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 }

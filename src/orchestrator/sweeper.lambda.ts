@@ -10,6 +10,7 @@ import { ConfigError, telemetryNames } from './runtime/config';
 import type { SweepReport } from './runtime/sweep-report';
 import { Sweeper } from './runtime/sweeper';
 import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig, SweeperConfig } from './runtime/sweeper-config';
+import { VersionPruner } from './runtime/version-pruner';
 
 // default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
 const microvms = new LambdaMicrovmsClient({});
@@ -22,10 +23,18 @@ const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 let config: Omit<SweeperConfig, 'budget'> | undefined;
 let configError: string | undefined;
 let admission: AdmissionCounter | undefined;
+let pruner: VersionPruner | undefined;
 try {
   config = parseSweeperConfig(process.env);
   // rows the sweeper removes give their slot back only where the session API counts them.
   admission = countsAdmission(process.env) ? AdmissionCounter.of(documentClient, config.tableName) : AdmissionCounter.disabled();
+  if (config.keepVersions !== undefined) {
+    pruner = new VersionPruner({
+      microvms,
+      config: { imageArn: config.imageArn, keepVersions: config.keepVersions, launchVersion: config.launchVersion },
+      logger,
+    });
+  }
 } catch (err) {
   configError = err instanceof ConfigError ? err.message : 'could not read the sweeper configuration';
 }
@@ -48,6 +57,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
     logger,
     metrics,
     admission,
+    pruner,
   });
   return sweeper.run();
 };

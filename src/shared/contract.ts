@@ -38,6 +38,8 @@ export const ENV = {
   OWNER_KEY: 'MICROVM_OWNER_KEY',
   /** Sweeper: seconds an unowned VM must have existed before it may be terminated. */
   ORPHAN_GRACE_SECONDS: 'MICROVM_ORPHAN_GRACE_SECONDS',
+  /** Sweeper: how many of the newest image versions pruning keeps; empty for no pruning. */
+  KEEP_VERSIONS: 'MICROVM_KEEP_VERSIONS',
   /**
    * Smoke test: where the MicroVM data plane is, as a URL with `{endpoint}` in it; empty for `https://{endpoint}`.
    * Set only for the local emulator's data plane; the construct never sets it.
@@ -84,6 +86,12 @@ export const SWEEPER_METRICS = {
   ROWS_REPAIRED: 'RowsRepaired',
   SWEEP_DURATION: 'SweepDuration',
   SWEEP_ERRORS: 'SweepErrors',
+  /** Live (non-TERMINATED) MicroVMs per image version, dimension `ImageVersion`, after a complete list. */
+  LIVE_VMS: 'LiveVms',
+  /** Image versions pruning deleted. */
+  VERSIONS_DELETED: 'VersionsDeleted',
+  /** 1 when the image is within 5 versions of its quota and pruning cannot make room, else 0. */
+  VERSION_QUOTA_NEAR: 'VersionQuotaNear',
 } as const;
 
 /** Every metric either handler emits. */
@@ -91,6 +99,8 @@ export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The dimension of `VmsSeen` that carries the VM state. */
 export const VM_STATE_DIMENSION = 'state';
+/** The dimension of `LiveVms` that carries the image version. */
+export const IMAGE_VERSION_DIMENSION = 'ImageVersion';
 
 /** Every state a MicroVM reports, in lifecycle order. */
 export const VM_STATES = ['PENDING', 'RUNNING', 'SUSPENDING', 'SUSPENDED', 'TERMINATING', 'TERMINATED'] as const;
@@ -127,7 +137,15 @@ export const LIMITS = {
   LIST_PAGE_SIZE: 50,
   /** Versions one image may hold (an adjustable quota); creating one more fails with ServiceQuotaExceededException. */
   VERSIONS_PER_IMAGE: 50,
+  /** How close to the versions quota pruning warns when it cannot make room. */
+  VERSIONS_QUOTA_MARGIN: 5,
 } as const;
+
+/**
+ * An image version as this library reads it: the service's versions are numbers (`7`); the AWS toolkit shows
+ * `major.minor` (`1.0`). Anything else is never ordered, filtered on or pruned.
+ */
+export const IMAGE_VERSION_PATTERN = /^\d{1,10}(\.\d{1,10})?$/;
 
 /** A MicroVM image name: 1-64 characters of `[a-zA-Z0-9_-]` (the service's rule). */
 export const IMAGE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { App, Stack, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MicrovmImage, MicrovmOrchestrator, MicrovmOrchestratorBase } from '../../src';
+import * as contract from '../../src/shared/contract';
 import { DEFAULT_METRICS_NAMESPACE, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
 import { moduleGraph } from '../support/module-graph';
 
@@ -26,13 +27,45 @@ function build() {
   return { orchestrator, template: Template.fromStack(stack) };
 }
 
+/** What a `metricXxx` method returns, reduced to what the contract is about. */
+interface Exposed {
+  readonly namespace: string;
+  readonly metricName: string;
+  /** dimension names besides `service`. */
+  readonly dimensions: string[];
+  /** true for a math expression (a SEARCH over a dimension), whose metric name comes from its expression. */
+  readonly search: boolean;
+}
+
+/** The metrics a SEARCH expression looks for: [namespace, metric name, dimension names]. */
+function searchesIn(expression: string): Array<[string, string, string[]]> {
+  return [...expression.matchAll(/SEARCH\('\{([^}]*)\}[^']*MetricName="([^"]+)"/g)].map((m) => {
+    const [namespace, ...dimensions] = m[1].split(',');
+    return [namespace, m[2], dimensions.filter((d) => d !== 'service')];
+  });
+}
+
+/** a value for the dimension argument of the methods of dimensioned metrics. */
+const DIMENSION_VALUES: Record<string, string> = { metricVmsSeen: 'RUNNING', metricLiveVms: '1' };
+
 /** the orchestrator's `metricXxx` methods of its own metrics (not `metric` itself), by method name. */
-function metricMethods(orchestrator: MicrovmOrchestrator): Map<string, cloudwatch.Metric> {
-  const methods = new Map<string, cloudwatch.Metric>();
+function metricMethods(orchestrator: MicrovmOrchestrator): Map<string, Exposed> {
+  const methods = new Map<string, Exposed>();
   for (const name of Object.getOwnPropertyNames(MicrovmOrchestratorBase.prototype)) {
     if (!/^metric[A-Z]/.test(name)) continue;
-    const method = (orchestrator as any)[name] as (...args: unknown[]) => cloudwatch.Metric;
-    methods.set(name, name === 'metricVmsSeen' ? method.call(orchestrator, 'RUNNING') : method.call(orchestrator));
+    const method = (orchestrator as any)[name] as (...args: unknown[]) => cloudwatch.IMetric;
+    // the methods of a dimensioned metric take the dimension's value first (a new one fails here until listed).
+    const value = name in DIMENSION_VALUES ? method.call(orchestrator, DIMENSION_VALUES[name]) : method.call(orchestrator);
+    if (value instanceof cloudwatch.MathExpression) {
+      const searches = searchesIn(value.expression);
+      expect([name, searches.length]).toEqual([name, 1]);
+      const [namespace, metricName, dimensions] = searches[0];
+      methods.set(name, { namespace, metricName, dimensions, search: true });
+    } else {
+      const metric = value as cloudwatch.Metric;
+      const dimensions = Object.keys(metric.dimensions ?? {}).filter((d) => d !== 'service');
+      methods.set(name, { namespace: metric.namespace, metricName: metric.metricName, dimensions, search: false });
+    }
   }
   return methods;
 }
@@ -46,6 +79,8 @@ function metricsIn(value: unknown, out: Array<[string, string]> = []): Array<[st
   } else if (value && typeof value === 'object') {
     const v = value as Record<string, unknown>;
     if (typeof v.MetricName === 'string' && typeof v.Namespace === 'string') out.push([v.Namespace, v.MetricName]);
+    // a dashboard's math expression: the metrics its SEARCH looks for.
+    if (typeof v.expression === 'string') out.push(...searchesIn(v.expression).map(([ns, name]): [string, string] => [ns, name]));
     Object.values(v).forEach((x) => metricsIn(x, out));
   }
   return out;
@@ -59,9 +94,34 @@ describe('metric contract', () => {
     expect(methods.size).toBeGreaterThan(0);
     for (const [name, metric] of methods) {
       expect([name, ALL.has(metric.metricName)]).toEqual([name, true]);
-      expect(name).toBe(`metric${metric.metricName}`);
+      // a SEARCH over a dimension is named after its metric and what it splits by (metricLiveVmsByVersion).
+      if (metric.search) expect(name).toMatch(new RegExp(`^metric${metric.metricName}By[A-Z]`));
+      else expect(name).toBe(`metric${metric.metricName}`);
       expect(metric.namespace).toBe(DEFAULT_METRICS_NAMESPACE);
     }
+    expect([...methods.values()].some((m) => m.search)).toBe(true);
+  });
+
+  test('every dimension a metricXxx method uses is a contract constant the handler emitting that metric adds', () => {
+    // the contract's dimension constants, by value: VM_STATE_DIMENSION, IMAGE_VERSION_DIMENSION, ...
+    const constants = new Map(Object.entries(contract)
+      .filter(([key, value]) => key.endsWith('_DIMENSION') && typeof value === 'string')
+      .map(([key, value]) => [value as string, key]));
+    const sweeper = [...moduleGraph(HANDLERS.sweeper.entry).values()].join('\n');
+    const session = [...moduleGraph(HANDLERS.session.entry).values()].join('\n');
+    let checked = 0;
+    for (const [name, metric] of metricMethods(orchestrator)) {
+      const sources = Object.values(SWEEPER_METRICS).includes(metric.metricName as never) ? sweeper : session;
+      for (const dimension of metric.dimensions) {
+        const constant = constants.get(dimension);
+        expect([name, dimension, constant !== undefined]).toEqual([name, dimension, true]);
+        // the handler adds that dimension right where it emits the metric.
+        const emits = new RegExp(`addDimension\\(${constant},[^;]*;\\s*\\S+\\.addMetric\\(SWEEPER_METRICS\\.[A-Z_]+`);
+        expect([name, dimension, emits.test(sources)]).toEqual([name, dimension, true]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
   });
 
   test('every metric of the contract has a metricXxx method', () => {

@@ -62,6 +62,19 @@ export function createDashboard(scope: Construct, metrics: MicrovmOrchestratorBa
           width: 8,
         }),
       ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Live VMs per image version',
+          left: [metrics.metricLiveVmsByVersion()],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Image versions pruned',
+          left: [metrics.metricVersionsDeleted({ label: 'versions deleted' })],
+          right: [metrics.metricVersionQuotaNear({ label: 'quota near (1 = pruning cannot make room)' })],
+          width: 12,
+        }),
+      ],
     ],
   });
 }

@@ -24,7 +24,12 @@ export interface ResolvedConfig {
   readonly logging: MicrovmLoggingSpec;
   /** the MicroVMs' runtime logging. */
   readonly runtimeLogging: MicrovmLoggingSpec;
+  /** how many newest image versions pruning keeps; undefined when `pruneVersions` is false. */
+  readonly keepVersions?: number;
 }
+
+/** Newest image versions the sweeper keeps by default. */
+const DEFAULT_KEEP_VERSIONS = 10;
 
 /** Validates every prop in one place (tokens skipped) and resolves the defaults. */
 export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps): ResolvedConfig {
@@ -97,6 +102,17 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
       'Use a namespace such as "LambdaMicrovms".');
   }
 
+  const keepVersions = props.keepVersions ?? DEFAULT_KEEP_VERSIONS;
+  if (props.pruneVersions === false && props.keepVersions !== undefined) {
+    throw invalidProp('keepVersions', props.keepVersions, 'be omitted when pruneVersions is false',
+      'Remove keepVersions, or set pruneVersions to true to prune old image versions.');
+  }
+  if (!isToken(keepVersions) && (!Number.isInteger(keepVersions) || keepVersions < 1 || keepVersions > LIMITS.VERSIONS_PER_IMAGE - 1)) {
+    throw invalidProp('keepVersions', keepVersions, `be a whole number from 1 to ${LIMITS.VERSIONS_PER_IMAGE - 1}`,
+      `An image holds at most ${LIMITS.VERSIONS_PER_IMAGE} versions, so keeping more leaves no room for the next build; ` +
+      'set pruneVersions: false to keep every version.');
+  }
+
   const ingressNone = (props.ingress ?? []).some((i) => i.connectorName === 'NO_INGRESS');
   const smokeTest = (props.smokeTest ?? SmokeTest.http())._resolve(appPorts, ingressNone);
   const logging = (props.logging ?? MicrovmLogging.newLogGroup())._config();
@@ -118,5 +134,6 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
     orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
     removalPolicy,
     smokeTest,
+    keepVersions: props.pruneVersions === false ? undefined : keepVersions,
   };
 }

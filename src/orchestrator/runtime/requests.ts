@@ -1,6 +1,6 @@
 import { ApiError } from './api-error';
 import type { OrchestratorConfig } from './config';
-import { DATA_PLANE, LIMITS } from '../../shared/contract';
+import { DATA_PLANE, IMAGE_VERSION_PATTERN, LIMITS } from '../../shared/contract';
 
 /** The `/run` hook payload budget: the service's API constraint, measured by third parties as the real limit. */
 export const MAX_PAYLOAD_BYTES = LIMITS.RUN_HOOK_PAYLOAD_BYTES;
@@ -16,6 +16,37 @@ export function parsePayload(value: unknown): string | undefined {
     throw ApiError.badRequest('PayloadTooLarge', `payload must be at most ${MAX_PAYLOAD_BYTES} bytes of UTF-8 (the /run hook budget), got ${bytes} bytes`);
   }
   return value;
+}
+
+/** `GET /sessions`: a page of at most `limit` rows, after `nextToken`, optionally of one image version. */
+export interface ListQuery {
+  readonly limit: number;
+  readonly nextToken?: string;
+  readonly imageVersion?: string;
+}
+
+const LIST_PARAMETERS = ['limit', 'nextToken', 'imageVersion'];
+
+/** Validates the query of `GET /sessions`; SigV4's own `X-Amz-*` parameters are ignored. */
+export function parseListQuery(query: Record<string, string | undefined>): ListQuery {
+  for (const key of Object.keys(query)) {
+    if (!LIST_PARAMETERS.includes(key) && !key.startsWith('X-Amz-')) {
+      throw ApiError.badRequest('InvalidQuery', 'GET /sessions accepts only the query parameters limit, nextToken and imageVersion');
+    }
+  }
+  let limit = 50;
+  if (query.limit !== undefined) {
+    if (!/^\d{1,3}$/.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > 100) {
+      throw ApiError.badRequest('InvalidLimit', 'limit must be a whole number from 1 to 100');
+    }
+    limit = Number(query.limit);
+  }
+  const imageVersion = query.imageVersion;
+  if (imageVersion !== undefined && !IMAGE_VERSION_PATTERN.test(imageVersion)) {
+    throw ApiError.badRequest('InvalidImageVersion',
+      `imageVersion must be an image version such as 7 or 1.0 (digits, optionally a dot and digits), got ${describe(imageVersion)}`);
+  }
+  return { limit, nextToken: query.nextToken, imageVersion };
 }
 
 /**

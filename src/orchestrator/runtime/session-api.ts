@@ -18,7 +18,7 @@ import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { decidePut, PutStep } from './put-decision';
-import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
+import { expirationInMinutes, parseListQuery, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { ClaimedLaunch, SessionLauncher } from './session-launcher';
 import { hasLiveLease, isGoneState, isPastExpiry } from './session-rows';
 import { render, stateOf, TokenBody } from './session-view';
@@ -226,20 +226,8 @@ export class SessionApi {
   }
 
   private async list(caller: Caller, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-    const query = event.queryStringParameters ?? {};
-    for (const key of Object.keys(query)) {
-      if (key !== 'limit' && key !== 'nextToken' && !key.startsWith('X-Amz-')) {
-        throw ApiError.badRequest('InvalidQuery', 'GET /sessions accepts only the query parameters limit and nextToken');
-      }
-    }
-    let limit = 50;
-    if (query.limit !== undefined) {
-      if (!/^\d{1,3}$/.test(query.limit) || Number(query.limit) < 1 || Number(query.limit) > 100) {
-        throw ApiError.badRequest('InvalidLimit', 'limit must be a whole number from 1 to 100');
-      }
-      limit = Number(query.limit);
-    }
-    const page = await this.store.listByOwner(caller.owner, limit, query.nextToken);
+    const query = parseListQuery(event.queryStringParameters ?? {});
+    const page = await this.store.listByOwner(caller.owner, query.limit, query.nextToken, query.imageVersion);
     const sessions = page.items.map((row) => render(row, stateOf(row, this.now())));
     return jsonResponse(200, page.nextToken ? { sessions, nextToken: page.nextToken } : { sessions });
   }

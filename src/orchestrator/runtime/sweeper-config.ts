@@ -35,6 +35,10 @@ export interface SweeperConfig {
   readonly confirmAfterSeconds?: number;
   /** Table writes and terminations in flight at once (the rate limiters still apply). Default 4. */
   readonly concurrency?: number;
+  /** The version the orchestrator launches: its live-VM count reads 0 rather than no data, and it is never pruned. */
+  readonly launchVersion?: string;
+  /** How many of the newest image versions pruning keeps; undefined when pruning is off. */
+  readonly keepVersions?: number;
 }
 
 /** Grace period when the environment gives none (the construct always sets one). */
@@ -60,6 +64,8 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
     imageArn,
     orphanGracePeriodSeconds: optionalInt(env, ENV.ORPHAN_GRACE_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds') ?? DEFAULT_ORPHAN_GRACE_SECONDS,
     maxSessionDurationSeconds: optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds'),
+    launchVersion: optional(env, ENV.IMAGE_VERSION),
+    keepVersions: optionalInt(env, ENV.KEEP_VERSIONS, 1, LIMITS.VERSIONS_PER_IMAGE - 1, 'versions'),
   };
 }
 

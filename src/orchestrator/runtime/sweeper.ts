@@ -12,22 +12,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AdmissionCounter, countsForAdmission, SlotCounter } from './admission-counter';
 import { errorMessage, errorName } from './aws-errors';
 import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd, lastTouched, launchWindowClosed } from './session-rows';
-import { emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
+import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
 import {
-  BackoffOptions,
-  Clock,
-  DEFAULT_BACKOFF,
-  forEachLimit,
-  monotonicClock,
-  RateLimiter,
-  realSleep,
-  RetryContext,
-  Sleep,
-  withRetries,
+  BackoffOptions, Clock, DEFAULT_BACKOFF, forEachLimit, monotonicClock, RateLimiter, realSleep, RetryContext, Sleep, withRetries,
 } from './sweeper-pacing';
 import { ScannedSession, SuspectRow } from './table/schema';
 import { SweeperStore, TableSnapshot } from './table/sweeper-store';
+import { pruneAfterSweep, VersionPruner } from './version-pruner';
 import { LIMITS, LIVE_VM_STATES } from '../../shared/contract';
 
 export interface SweeperOptions {
@@ -41,6 +33,8 @@ export interface SweeperOptions {
    * each run reconciles it with the table. Default {@link AdmissionCounter.disabled} (no `maxSessions`).
    */
   readonly admission?: AdmissionCounter;
+  /** Deletes old image versions after a sweep whose list was complete. Default none (no pruning). */
+  readonly pruner?: VersionPruner;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
   readonly now?: () => number;
   /** Monotonic milliseconds for the deadline and pacing. Default `performance.now`. */
@@ -149,6 +143,7 @@ export class Sweeper {
         await this.sweepList(run);
         await this.sweepRows(run);
         await this.sweepSuspects(run);
+        await this.guard(report, () => pruneAfterSweep(report, this.options.pruner, this.options.config.launchVersion, remainingMs));
       }
     } catch (err) {
       report.errors++;
@@ -219,8 +214,7 @@ export class Sweeper {
       const items = (page.items ?? []).filter((vm) => vm.microvmId && (!vm.imageArn || vm.imageArn === this.options.config.imageArn));
       for (const vm of items) {
         run.seen.add(vm.microvmId!);
-        const state = vm.state ?? 'UNKNOWN';
-        report.vmsSeen[state] = (report.vmsSeen[state] ?? 0) + 1;
+        countVm(report, vm);
       }
       await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, vm)));
       nextToken = page.nextToken ?? undefined;

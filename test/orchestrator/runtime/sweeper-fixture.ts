@@ -9,6 +9,7 @@ import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-co
 import { Sweeper } from '../../../src/orchestrator/runtime/sweeper';
 import { SweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
 import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { VersionPruner } from '../../../src/orchestrator/runtime/version-pruner';
 import { TABLE } from '../../../src/shared/contract';
 
 /** Test start time on the emulated clock (frozen unless a test advances it). */
@@ -90,6 +91,9 @@ export interface SweeperExtras {
   readonly sdkMaxAttempts?: number;
   /** The sweeper's attempts per call, on top of the SDK's. */
   readonly maxAttempts?: number;
+  /** Version pruning after a complete list. */
+  readonly pruner?: VersionPruner;
+  readonly logger?: Logger;
 }
 
 /** A sweeper's configuration for a test; `admissionCounter` gives it the `maxSessions` counter, as the handler does when it is set. */
@@ -117,8 +121,9 @@ export function newSweeper(fx: Fixture, setup: SweeperSetup = {}, extra: Sweeper
       rates: { listPerSecond: 100_000, terminatePerSecond: 100_000, getPerSecond: 100_000 },
       ...config,
     },
-    logger: quietLogger(),
+    logger: extra.logger ?? quietLogger(),
     metrics: extra.metrics ?? quietMetrics(),
+    pruner: extra.pruner,
     admission: admissionCounter ? AdmissionCounter.of(fx.documentClient, fx.tableName) : undefined,
     now: () => fx.emulator.now(),
     clock: extra.clock,

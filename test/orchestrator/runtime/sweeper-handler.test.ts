@@ -43,6 +43,7 @@ describe('parseSweeperConfig', () => {
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: 'sandbox' }, /MICROVM_IMAGE_ARN must be a colon-form MicroVM image ARN.*got "sandbox"/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.ORPHAN_GRACE_SECONDS]: '1.5' }, /MICROVM_ORPHAN_GRACE_SECONDS must be a whole number/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.MAX_DURATION_SECONDS]: '99999' }, /MICROVM_MAX_DURATION_SECONDS must be .* to 28800/],
+    [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.KEEP_VERSIONS]: '0' }, /MICROVM_KEEP_VERSIONS must be a whole number of versions from 1 to 49/],
   ])('fails if the environment is invalid (%#)', (env, message) => {
     expect(() => parseSweeperConfig(env)).toThrow(ConfigError);
     expect(() => parseSweeperConfig(env)).toThrow(message);
@@ -129,5 +130,19 @@ describe('sweeper.lambda handler', () => {
     // WHEN / THEN
     await expect(handler({}, context)).rejects.toThrow(/sweeper misconfigured: MICROVM_IMAGE_ARN must be set/);
     expect(fx.emulator.callCounts()).toEqual({});
+  });
+
+  test('prunes with MICROVM_KEEP_VERSIONS and protects MICROVM_IMAGE_VERSION; without it, does not prune', async () => {
+    // GIVEN an image of 15 versions, the orchestrator launching version 2
+    const imageArn = fx.emulator.registerImage({ name: 'pruned', versions: Array.from({ length: 15 }, (_, i) => String(i + 1)) });
+    const env = { [ENV.TABLE_NAME]: fx.tableName, [ENV.IMAGE_ARN]: imageArn, [ENV.IMAGE_VERSION]: '2' };
+
+    // WHEN the handler runs without, then with keepVersions 12
+    const off = await loadHandler(env)({}, context);
+    const on = await loadHandler({ ...env, [ENV.KEEP_VERSIONS]: '12' })({}, context);
+
+    // THEN only the second run deletes: versions 1 and 3 (2 is launched, 4-15 are the newest 12)
+    expect(off).toMatchObject({ pruning: 'off', versionsDeleted: [], liveVmsByVersion: { 2: 0 } });
+    expect(on).toMatchObject({ pruning: 'done', versionsDeleted: ['1', '3'], errors: 0 });
   });
 });

@@ -107,7 +107,7 @@ describe('a large fleet with the default budget and rates', () => {
     // THEN it finished everything inside the deadline, its paced time dominated by 200 list and 500 terminate calls
     expect(report).toMatchObject({ listPages: 200, listComplete: true, orphansTerminated: 500, errors: 0 });
     expect(report.stoppedBy).toBeUndefined();
-    expect(report.remaining).toEqual({ terminations: 0, rowsToCheck: 0, listUnfinished: false });
+    expect(report.remaining).toEqual({ terminations: 0, rowsToCheck: 0, listUnfinished: false, versionsToDelete: 0 });
     expect(report.durationMs).toBeGreaterThanOrEqual(100_000);
     expect(report.durationMs).toBeLessThan(deadlineFor(300_000));
     expect(orphans.every((id) => stateOf(fx, id) === 'TERMINATED')).toBe(true);

@@ -211,12 +211,20 @@ export class SessionStore {
   }
 
   /** One page of an owner's sessions; `nextToken` is opaque base64 of the last evaluated key. */
-  async listByOwner(owner: string, limit: number, nextToken?: string): Promise<SessionPage> {
+  async listByOwner(owner: string, limit: number, nextToken?: string, imageVersion?: string): Promise<SessionPage> {
+    // DynamoDB applies Limit before the filter: a page of one version's sessions can be short, even empty, while
+    // nextToken says more rows follow.
+    const filter = imageVersion === undefined ? {} : {
+      FilterExpression: '#iv = :iv',
+      ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY, '#iv': 'imageVersion' },
+      ExpressionAttributeValues: { ':o': owner, ':iv': imageVersion },
+    };
     const out = await this.documentClient.send(new QueryCommand({
       TableName: this.tableName,
       KeyConditionExpression: '#owner = :o',
       ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY },
       ExpressionAttributeValues: { ':o': owner },
+      ...filter,
       Limit: limit,
       ExclusiveStartKey: nextToken === undefined ? undefined : decodeNextToken(owner, nextToken),
     }));
