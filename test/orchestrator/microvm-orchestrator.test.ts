@@ -370,7 +370,7 @@ describe('least privilege', () => {
     expect([...dynamo[0].Action].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  test('sweeper: list on *, get and terminate on the image ARN, nothing else on MicroVMs, table scan allowed', () => {
+  test('sweeper: list on *, get and terminate on the image ARN, version pruning on the image ARN, nothing else, table scan allowed', () => {
     // WHEN
     const { stack, orchestrator, template } = build();
 
@@ -380,8 +380,9 @@ describe('least privilege', () => {
     expect(microvm).toEqual([
       { Action: 'lambda:ListMicrovms', Effect: 'Allow', Resource: '*' },
       { Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Effect: 'Allow', Resource: IMAGE_ARN },
+      { Action: ['lambda:ListMicrovmImageVersions', 'lambda:DeleteMicrovmImageVersion', 'lambda:GetMicrovmImage'], Effect: 'Allow', Resource: IMAGE_ARN },
     ]);
-    expect(JSON.stringify(statements)).not.toMatch(/iam:PassRole|RunMicrovm|PassNetworkConnector/);
+    expect(JSON.stringify(statements)).not.toMatch(/iam:PassRole|RunMicrovm|PassNetworkConnector|UpdateMicrovmImageVersion/);
     const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     expect(dynamo).toHaveLength(1);
     expect([...dynamo[0].Action].sort()).toEqual([
@@ -493,6 +494,9 @@ describe('sweeper', () => {
       MICROVM_MAX_DURATION_SECONDS: '7200',
       MICROVM_IDLE_POLICY: '{"maxIdleDurationSeconds":900,"suspendedDurationSeconds":3600,"autoResumeEnabled":true}',
       MICROVM_ORPHAN_GRACE_SECONDS: '1200',
+      // the version the smoke test passed is the one pruning never deletes.
+      MICROVM_IMAGE_VERSION: { 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] },
+      MICROVM_KEEP_VERSIONS: '10',
       POWERTOOLS_METRICS_NAMESPACE: 'LambdaMicrovms',
       POWERTOOLS_SERVICE_NAME: orchestrator.serviceName,
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
