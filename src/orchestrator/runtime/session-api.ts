@@ -4,6 +4,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   CreateMicrovmAuthTokenCommand,
+  CreateMicrovmShellAuthTokenCommand,
   GetMicrovmCommand,
   LambdaMicrovmsClient,
   ResumeMicrovmCommand,
@@ -18,13 +19,13 @@ import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { decidePut, PutStep } from './put-decision';
-import { expirationInMinutes, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
+import { expirationInMinutes, parsePayload, parsePorts, parseShellTtlMinutes, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import { ClaimedLaunch, SessionLauncher } from './session-launcher';
 import { hasLiveLease, isGoneState, isPastExpiry } from './session-rows';
 import { render, stateOf, TokenBody } from './session-view';
 import { SessionItem, sha256Hex } from './table/schema';
 import { InvalidNextTokenError, SessionStore } from './table/session-store';
-import { SESSION_METRICS } from '../../shared/contract';
+import { DATA_PLANE, SESSION_METRICS, SHELL_INGRESS_CONNECTOR } from '../../shared/contract';
 
 
 /** Constructor arguments of {@link SessionApi}. */
@@ -124,7 +125,7 @@ export class SessionApi {
     context.owner = caller.owner;
     const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
     const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
-    const r = route(method, path);
+    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined);
     const id = r.sessionId as string;
     context.operation = r.operation;
     context.sessionId = r.sessionId;
@@ -134,6 +135,7 @@ export class SessionApi {
       case 'get': return this.describe(caller, id);
       case 'delete': return this.remove(caller, id);
       case 'token': return this.token(caller, id, event);
+      case 'shellToken': return this.shellToken(caller, callerArn, id, event);
       case 'suspend': return this.suspendOrResume(caller, id, event, 'suspend');
       case 'resume': return this.suspendOrResume(caller, id, event, 'resume');
     }
@@ -254,6 +256,74 @@ export class SessionApi {
     } catch (err) {
       if (await this.isVmGone(row, err)) throw this.notRunning();
       throw err;
+    }
+  }
+
+  /**
+   * A shell token for the session's MicroVM. Only a caller whose principal (a role for any of its role sessions) is
+   * in the allow list (else 403, before anything is read), and only for its own session: the row is read under the
+   * caller's owner key like every route, so another caller's session is not found (404). A VM launched without
+   * `SHELL_INGRESS` (before shell access was configured) answers 409 `ShellNotEnabled`. The log records who, which
+   * session and VM, and the lifetime; never the token.
+   */
+  private async shellToken(caller: Caller, callerArn: string, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const principal = ownerPrincipal(callerArn, 'PRINCIPAL');
+    if (!this.config.shellAllowedPrincipals?.has(principal)) {
+      this.logger.warn('shell token refused', { caller: callerArn, principal, owner: caller.owner, sessionId: id, reason: 'principal not allowed' });
+      throw new ApiError(403, 'ShellAccessDenied',
+        'the caller\'s IAM principal is not allowed shell access on this orchestrator; the operator lists the roles and users that are');
+    }
+    const minutes = parseShellTtlMinutes(jsonBody(event, ['ttlSeconds']).ttlSeconds);
+    const row = this.requireRunning(await this.store.get(caller.owner, id));
+    await this.requireShellIngress(row);
+    const issuedAt = this.now();
+    let authToken: Record<string, string> | undefined;
+    try {
+      authToken = (await this.microvms.send(new CreateMicrovmShellAuthTokenCommand({
+        microvmIdentifier: row.microvmId,
+        expirationInMinutes: minutes,
+      }))).authToken;
+    } catch (err) {
+      if (await this.isVmGone(row, err)) throw this.notRunning();
+      // the service's answer for a VM launched without SHELL_INGRESS, when GetMicrovm did not list its connectors.
+      if (errorName(err) === 'ValidationException') throw shellNotEnabled();
+      if (errorName(err) === 'ConflictException') {
+        throw ApiError.unavailable('SessionNotReady', 'the MicroVM is changing state; retry after Retry-After seconds', 1);
+      }
+      throw err;
+    }
+    const token = authToken?.[TOKEN_HEADER] ?? Object.values(authToken ?? {}).find((v) => typeof v === 'string' && v !== '');
+    if (typeof token !== 'string' || token === '') {
+      throw ApiError.badGateway('UpstreamError', 'the MicroVM service returned no shell token');
+    }
+    this.count(SESSION_METRICS.SHELL_TOKENS_MINTED);
+    this.logger.info('shell token minted', {
+      caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes,
+    });
+    const host = String(row.endpoint ?? '').replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+    return jsonResponse(200, {
+      sessionId: row.sessionId,
+      microvmId: row.microvmId,
+      url: `wss://${host}${DATA_PLANE.SHELL_PATH}`,
+      port: DATA_PLANE.SHELL_PORT,
+      token,
+      expiresAt: new Date(issuedAt + minutes * 60_000).toISOString(),
+    });
+  }
+
+  /** Throws unless the session's VM exists and was launched with `SHELL_INGRESS` (when the service says which). */
+  private async requireShellIngress(row: SessionItem): Promise<void> {
+    let vm;
+    try {
+      vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') throw this.notRunning();
+      throw err;
+    }
+    if (isGoneState(vm.state)) throw this.notRunning();
+    const ingress = vm.ingressNetworkConnectors;
+    if (Array.isArray(ingress) && !ingress.some((arn) => arn === SHELL_INGRESS_CONNECTOR || arn.endsWith(`:${SHELL_INGRESS_CONNECTOR}`))) {
+      throw shellNotEnabled();
     }
   }
 
@@ -436,6 +506,11 @@ export class SessionApi {
   private count(name: string): void {
     this.metrics.addMetric(name, MetricUnit.Count, 1);
   }
+}
+
+function shellNotEnabled(): ApiError {
+  return ApiError.conflict('ShellNotEnabled', 'the session\'s MicroVM was launched without the SHELL_INGRESS connector (before shell '
+    + 'access was configured); DELETE the session and PUT it again to relaunch it with shell access');
 }
 
 function sleep(ms: number): Promise<void> {
