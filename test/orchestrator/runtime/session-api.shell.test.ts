@@ -186,7 +186,7 @@ describe('POST /sessions/{id}/shell-token', () => {
     [3600, 'over 15 minutes'],
     ['300', 'a string'],
     [null, 'null'],
-  ])('fails with 400 if ttlSeconds is %p (%s)', async (ttlSeconds) => {
+  ])('fails with 400 if ttlSeconds is %p (%s)', async (ttlSeconds, _why) => {
     // GIVEN
     const api = rig.api(shellEnv());
     await launch(api, 'shell-ttl');
