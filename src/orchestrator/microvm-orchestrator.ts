@@ -181,12 +181,14 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
         [ENV.MAX_SESSIONS]: props.maxSessions === undefined ? '' : String(props.maxSessions),
         [ENV.MAX_SESSIONS_PER_OWNER]: props.maxSessionsPerOwner === undefined ? '' : String(props.maxSessionsPerOwner),
         [ENV.OWNER_KEY]: props.sessionOwner ?? SessionOwner.PRINCIPAL,
+        [ENV.SHELL_ALLOWED_PRINCIPALS]: config.shellAllowedPrincipalArns ? stack.toJsonString(config.shellAllowedPrincipalArns) : '',
       },
     });
     this.orchestratorFunction = orchestrator;
     image.grantRun(orchestrator, {
       executionRole: this.executionRole,
       networkConnectorArns: [this.egress.networkConnectorArn, ...ingressArns],
+      shellTokens: config.shellAllowedPrincipalArns !== undefined,
     });
     // the session API reads and writes single items and queries one owner's partition; it never scans.
     this.table.grant(orchestrator, ...SESSION_ITEM_ACTIONS);
@@ -207,6 +209,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       idlePolicy,
       maximumDurationSeconds: config.maxDurationSeconds,
       executionRoleArn: this.executionRole.roleArn,
+      shellAllowedPrincipalArns: config.shellAllowedPrincipalArns,
     };
     (orchestrator.node.defaultChild as lambda.CfnFunction).addMetadata(RUN_CONFIGURATION_METADATA_KEY, metadata);
 
