@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack, Validations, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ts from 'typescript';
 import { ImageCode, MicrovmImage } from '../../src/image';
 import { MicrovmChecks } from '../../src/nag';
 import { Ingress } from '../../src/network';
@@ -190,5 +192,34 @@ describe('shell: MicrovmChecks', () => {
   test('an orchestrator without shell reports nothing', () => {
     const { app, stack } = build();
     expect(shellFindings(app, stack)).toEqual([]);
+  });
+});
+
+describe('README "Shell access" example', () => {
+  /** the TypeScript block of the README's Shell access section, compiled to CommonJS. */
+  function example(): string {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Shell access'));
+    const block = /```ts\n([\s\S]*?)```/.exec(section)![1];
+    return ts.transpileModule(block, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  }
+
+  test('synthesizes under MicrovmChecks: it configures shell and acknowledges the warning it causes', () => {
+    // GIVEN the README's givens: a stack (this), an image and the portal role
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const image = MicrovmImage.fromImageArn(stack, 'Image', `arn:aws:lambda:us-east-1:${ACCOUNT}:microvm-image:sandbox`);
+    const portal = new iam.Role(stack, 'Portal', { assumedBy: new iam.AccountRootPrincipal() });
+    const load = (name: string) => (name === 'cdk-lambda-microvms' ? require('../../src') : require(name));
+
+    // WHEN
+    new Function('require', 'exports', 'image', 'portal', example()).call(stack, load, {}, image, portal);
+
+    // THEN
+    const orchestrator = stack.node.findChild('Workspaces') as MicrovmOrchestrator;
+    expect(orchestratorFunction(stack, orchestrator).env[ENV.SHELL_ALLOWED_PRINCIPALS]).not.toBe('');
+    expect(shellFindings(app, stack)).toEqual([]);
+    Validations.of(app).addPlugins(new MicrovmChecks(app));
+    expect(() => app.synth()).not.toThrow();
   });
 });
