@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
 import { App, Stack, Validations, aws_iam as iam, aws_lambda as lambda, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ts from 'typescript';
+import * as lib from '../../src';
 import { ImageCode, MicrovmImage } from '../../src/image';
 import { MicrovmChecks } from '../../src/nag';
 import { Ingress } from '../../src/network';
@@ -210,7 +212,11 @@ describe('README "Shell access" example', () => {
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: 'us-east-1' } });
     const image = MicrovmImage.fromImageArn(stack, 'Image', `arn:aws:lambda:us-east-1:${ACCOUNT}:microvm-image:sandbox`);
     const portal = new iam.Role(stack, 'Portal', { assumedBy: new iam.AccountRootPrincipal() });
-    const load = (name: string) => (name === 'cdk-lambda-microvms' ? require('../../src') : require(name));
+    const modules: Record<string, unknown> = { 'aws-cdk-lib': cdk, 'cdk-lambda-microvms': lib };
+    const load = (name: string) => {
+      if (!(name in modules)) throw new Error(`the README example imports ${name}, which this test does not provide`);
+      return modules[name];
+    };
 
     // WHEN
     new Function('require', 'exports', 'image', 'portal', example()).call(stack, load, {}, image, portal);
