@@ -181,7 +181,8 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
         [ENV.MAX_SESSIONS]: props.maxSessions === undefined ? '' : String(props.maxSessions),
         [ENV.MAX_SESSIONS_PER_OWNER]: props.maxSessionsPerOwner === undefined ? '' : String(props.maxSessionsPerOwner),
         [ENV.OWNER_KEY]: props.sessionOwner ?? SessionOwner.PRINCIPAL,
-        [ENV.SHELL_ALLOWED_PRINCIPALS]: config.shellAllowedPrincipalArns ? stack.toJsonString(config.shellAllowedPrincipalArns) : '',
+        // only with shell, so an orchestrator without it keeps the environment (and the function version) it had.
+        ...(config.shellAllowedPrincipalArns ? { [ENV.SHELL_ALLOWED_PRINCIPALS]: stack.toJsonString(config.shellAllowedPrincipalArns) } : {}),
       },
     });
     this.orchestratorFunction = orchestrator;

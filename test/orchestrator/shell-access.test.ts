@@ -79,11 +79,11 @@ describe('shell: ingress and environment', () => {
     expect(ingress.match(/SHELL_INGRESS/g)).toHaveLength(1);
   });
 
-  test('without shell: no SHELL_INGRESS and an empty allow list (the route is absent)', () => {
+  test('without shell: no SHELL_INGRESS and no allow list (the route is absent)', () => {
     const { stack, orchestrator } = build();
     const { env, metadata } = orchestratorFunction(stack, orchestrator);
     expect(JSON.stringify(env[ENV.INGRESS_CONNECTORS])).not.toContain('SHELL_INGRESS');
-    expect(env[ENV.SHELL_ALLOWED_PRINCIPALS]).toBe('');
+    expect(ENV.SHELL_ALLOWED_PRINCIPALS in env).toBe(false);
     expect(metadata.shellAllowedPrincipalArns).toBeUndefined();
   });
 
