@@ -19,6 +19,14 @@ export interface GrantRunOptions {
    * @default - any connector (`*`)
    */
   readonly networkConnectorArns?: string[];
+
+  /**
+   * Also grant `lambda:CreateMicrovmShellAuthToken`, which mints shell tokens: full interactive access to every
+   * MicroVM of the image that was launched with `SHELL_INGRESS`.
+   *
+   * @default false
+   */
+  readonly shellTokens?: boolean;
 }
 
 /**
@@ -132,7 +140,8 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
     if (connectors !== undefined && connectors.length === 0) {
       throw invalidProp('networkConnectorArns', connectors, 'list at least one connector ARN', 'Leave it out to allow any connector.');
     }
-    let grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.imageArn] });
+    const imageActions = options.shellTokens ? [...actions, 'lambda:CreateMicrovmShellAuthToken'] : actions;
+    let grant = iam.Grant.addToPrincipal({ grantee, actions: imageActions, resourceArns: [this.imageArn] });
     grant = grant.combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['lambda:PassNetworkConnector'],

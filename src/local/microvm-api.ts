@@ -19,7 +19,7 @@ import { DATA_PLANE } from '../shared/contract';
 /** The header name the data plane reads the token from, and the key of the `authToken` map. */
 export const AUTH_TOKEN_KEY = DATA_PLANE.AUTH_HEADER;
 /** The port shell tokens grant. */
-export const SHELL_PORT = 8022;
+export const SHELL_PORT = DATA_PLANE.SHELL_PORT;
 
 /** What the MicroVM operations need from the emulator. */
 export interface MicrovmApiContext {

@@ -4,3 +4,4 @@ export * from './microvm-orchestrator-props';
 export * from './session-owner';
 export * from './orchestrator-metrics';
 export * from './smoke-test';
+export * from './shell-access';

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
 import { IdlePolicy } from './idle-policy';
 import { SessionOwner } from './session-owner';
+import { ShellAccessOptions } from './shell-access';
 import { SmokeTest } from './smoke-test';
 import { IMicrovmImage } from '../image/microvm-image-base';
 import { Egress } from '../network/egress';
@@ -130,6 +131,18 @@ export interface MicrovmOrchestratorProps {
    * @default SessionOwner.PRINCIPAL
    */
   readonly sessionOwner?: SessionOwner;
+
+  /**
+   * Lets the listed IAM roles and users get a shell token for their own sessions (`POST /sessions/{id}/shell-token`,
+   * at most 15 minutes). Adds `Ingress.shell()` (`SHELL_INGRESS`) to every launch and
+   * `lambda:CreateMicrovmShellAuthToken` on the image to the session API's role. A shell is full access to the VM
+   * (its memory, files, payload and execution role credentials), so `MicrovmChecks` reports
+   * `MicrovmChecks-ShellIngress` until you acknowledge it with a reason. Sessions launched before it was set have
+   * no shell until relaunched.
+   *
+   * @default - no shell access: the route is absent and MicroVMs are launched without `SHELL_INGRESS`
+   */
+  readonly shell?: ShellAccessOptions;
 
   /**
    * A customer-managed KMS key for the sessions table, the log groups (the functions', the MicroVMs' runtime logs,

@@ -181,12 +181,15 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
         [ENV.MAX_SESSIONS]: props.maxSessions === undefined ? '' : String(props.maxSessions),
         [ENV.MAX_SESSIONS_PER_OWNER]: props.maxSessionsPerOwner === undefined ? '' : String(props.maxSessionsPerOwner),
         [ENV.OWNER_KEY]: props.sessionOwner ?? SessionOwner.PRINCIPAL,
+        // only with shell, so an orchestrator without it keeps the environment (and the function version) it had.
+        ...(config.shellAllowedPrincipalArns ? { [ENV.SHELL_ALLOWED_PRINCIPALS]: stack.toJsonString(config.shellAllowedPrincipalArns) } : {}),
       },
     });
     this.orchestratorFunction = orchestrator;
     image.grantRun(orchestrator, {
       executionRole: this.executionRole,
       networkConnectorArns: [this.egress.networkConnectorArn, ...ingressArns],
+      shellTokens: config.shellAllowedPrincipalArns !== undefined,
     });
     // the session API reads and writes single items and queries one owner's partition; it never scans.
     this.table.grant(orchestrator, ...SESSION_ITEM_ACTIONS);
@@ -207,6 +210,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       idlePolicy,
       maximumDurationSeconds: config.maxDurationSeconds,
       executionRoleArn: this.executionRole.roleArn,
+      shellAllowedPrincipalArns: config.shellAllowedPrincipalArns,
     };
     (orchestrator.node.defaultChild as lambda.CfnFunction).addMetadata(RUN_CONFIGURATION_METADATA_KEY, metadata);
 

@@ -64,6 +64,11 @@ export abstract class MicrovmOrchestratorBase extends Construct {
     return this.metric(METRIC.TOKENS_MINTED, props);
   }
 
+  /** shell tokens minted (`POST /sessions/{id}/shell-token`); each is full access to one MicroVM. @default - sum over 5 minutes */
+  public metricShellTokensMinted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SHELL_TOKENS_MINTED, props);
+  }
+
   /** launches refused because the account's MicroVM memory quota is reached (429). @default - sum over 5 minutes */
   public metricQuotaRejections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.QUOTA_REJECTIONS, props);

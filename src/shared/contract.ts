@@ -36,6 +36,11 @@ export const ENV = {
   MAX_SESSIONS_PER_OWNER: 'MICROVM_MAX_SESSIONS_PER_OWNER',
   /** Which part of the caller's IAM identity owns a session: `PRINCIPAL` or `ROLE_SESSION`; empty for `PRINCIPAL`. */
   OWNER_KEY: 'MICROVM_OWNER_KEY',
+  /**
+   * JSON array of the IAM role and user ARNs that may get a shell token for their own sessions; empty when the
+   * orchestrator has no shell access (the shell-token route is then absent).
+   */
+  SHELL_ALLOWED_PRINCIPALS: 'MICROVM_SHELL_ALLOWED_PRINCIPALS',
   /** Sweeper: seconds an unowned VM must have existed before it may be terminated. */
   ORPHAN_GRACE_SECONDS: 'MICROVM_ORPHAN_GRACE_SECONDS',
   /** Sweeper: how many of the newest image versions pruning keeps; empty for no pruning. */
@@ -56,7 +61,14 @@ export const DATA_PLANE = {
   AUTH_HEADER: 'X-aws-proxy-auth',
   PORT_HEADER: 'X-aws-proxy-port',
   DEFAULT_PORT: 8080,
+  /** The port a shell token grants (the VM's shell, reached through the `SHELL_INGRESS` connector). */
+  SHELL_PORT: 8022,
+  /** The WebSocket path of the shell on a MicroVM's endpoint (`wss://<endpoint>/shell`). */
+  SHELL_PATH: '/shell',
 } as const;
+
+/** The AWS-managed ingress connector a MicroVM must be launched with to accept shell tokens. */
+export const SHELL_INGRESS_CONNECTOR = 'SHELL_INGRESS';
 
 /** Default CloudWatch namespace of the orchestrator's and sweeper's EMF metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'LambdaMicrovms';
@@ -70,6 +82,7 @@ export const SESSION_METRICS = {
   SESSIONS_ENDED: 'SessionsEnded',
   LAUNCH_LATENCY: 'LaunchLatency',
   TOKENS_MINTED: 'TokensMinted',
+  SHELL_TOKENS_MINTED: 'ShellTokensMinted',
   QUOTA_REJECTIONS: 'QuotaRejections',
   ADMISSION_REJECTIONS: 'AdmissionRejections',
   UPSTREAM_ERRORS: 'UpstreamErrors',
@@ -129,6 +142,9 @@ export const LIMITS = {
   /** Auth tokens: at least a minute, at most 60 minutes, in whole minutes. */
   MIN_TOKEN_TTL_SECONDS: 60,
   MAX_TOKEN_TTL_SECONDS: 3600,
+  /** Shell tokens: this library's cap (a shell is full access to the VM) and default, in whole minutes. */
+  MAX_SHELL_TOKEN_TTL_SECONDS: 900,
+  DEFAULT_SHELL_TOKEN_TTL_SECONDS: 300,
   /** The idle threshold's floor. */
   MIN_IDLE_SECONDS: 60,
   /** The `/run` hook payload (`runHookPayload`) budget, in bytes. */
@@ -155,6 +171,12 @@ export const IMAGE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
  * images) and name.
  */
 export const IMAGE_ARN_PATTERN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}|aws):microvm-image:([a-zA-Z0-9_-]{1,64})$/;
+
+/**
+ * An IAM role or user ARN, path allowed (what `ShellAccessOptions.allowedPrincipalArns` takes): groups partition,
+ * account, `role` or `user`, path (with its slashes, possibly empty) and name.
+ */
+export const IAM_ROLE_OR_USER_ARN_PATTERN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(role|user)\/((?:[!-~]{0,510}\/)?)([\w+=,.@-]{1,128})$/;
 
 /** The parts of an image ARN. */
 export interface ImageArnParts {

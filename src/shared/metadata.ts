@@ -35,4 +35,6 @@ export interface RunConfigurationMetadata {
   readonly maximumDurationSeconds?: number;
   /** ARN of the VM execution role, if any. */
   readonly executionRoleArn?: unknown;
+  /** The IAM roles and users that may get shell tokens, when the orchestrator has shell access. */
+  readonly shellAllowedPrincipalArns?: unknown[];
 }

@@ -22,6 +22,7 @@ describe('MicrovmChecks pack contract', () => {
       ['MicrovmChecks-HooksPortInAppPorts', NagMessageLevel.WARN],
       ['MicrovmChecks-NoLifetimeLimit', NagMessageLevel.WARN],
       ['MicrovmChecks-ExecutionRoleWildcard', NagMessageLevel.WARN],
+      ['MicrovmChecks-ShellIngress', NagMessageLevel.WARN],
     ]);
   });
 
@@ -73,7 +74,14 @@ describe('MicrovmChecks pack contract', () => {
     });
     executionRole(stack, [{ Effect: 'Allow', Action: '*', Resource: '*' }]);
     runConfigurationFunction(stack, image, {
-      egressMode: 'INTERNET', tokenTtlSeconds: 3600, appPorts: [8080, 9000], idlePolicy: undefined,
+      egressMode: 'INTERNET',
+      tokenTtlSeconds: 3600,
+      appPorts: [8080, 9000],
+      idlePolicy: undefined,
+      ingressNetworkConnectors: [
+        'arn:aws:lambda:us-east-1:aws:network-connector:aws-network-connector:HTTP_INGRESS',
+        'arn:aws:lambda:us-east-1:aws:network-connector:aws-network-connector:SHELL_INGRESS',
+      ],
     });
 
     // WHEN

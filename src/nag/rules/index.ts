@@ -8,6 +8,7 @@ import { HooksPortInAppPorts } from './hooks-port-in-app-ports';
 import { LoggingDisabled } from './logging-disabled';
 import { NoCustomerManagedKey } from './no-customer-managed-key';
 import { NoLifetimeLimit } from './no-lifetime-limit';
+import { ShellIngress } from './shell-ingress';
 import { SnapshotSecret } from './snapshot-secret';
 import { TokenScope } from './token-scope';
 import { MicrovmRule } from '../private/rule';
@@ -26,4 +27,5 @@ export const MICROVM_RULES: MicrovmRule[] = [
   HooksPortInAppPorts,
   NoLifetimeLimit,
   ExecutionRoleWildcard,
+  ShellIngress,
 ];

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Ingress } from '../../network/ingress';
-import { LIMITS } from '../../shared/contract';
+import { IAM_ROLE_OR_USER_ARN_PATTERN, LIMITS } from '../../shared/contract';
 import { MicrovmLogging, MicrovmLoggingSpec } from '../../shared/microvm-logging';
 import { durationInRange, invalidProp, isToken } from '../../shared/validation';
 import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
@@ -11,6 +11,8 @@ import type { SmokeTestCheck } from './smoke-test-resource';
 /** The orchestrator's props, validated and with their defaults. */
 export interface ResolvedConfig {
   readonly ingressArns: string[];
+  /** the principals allowed shell tokens, or undefined without `shell`. */
+  readonly shellAllowedPrincipalArns?: string[];
   readonly appPorts: number[];
   readonly hooksPort?: number;
   readonly tokenTtlSeconds: number;
@@ -33,7 +35,19 @@ const DEFAULT_KEEP_VERSIONS = 10;
 
 /** Validates every prop in one place (tokens skipped) and resolves the defaults. */
 export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps): ResolvedConfig {
-  const ingressArns = Ingress._renderArns(scope, props.ingress ?? [Ingress.http()], 'ingress');
+  const shellAllowedPrincipalArns = props.shell === undefined ? undefined : validateShell(props.shell.allowedPrincipalArns);
+  const ingress = props.ingress ?? [Ingress.http()];
+  if (shellAllowedPrincipalArns !== undefined) {
+    const exclusive = ingress.find((i) => i.connectorName === 'ALL_INGRESS' || i.connectorName === 'NO_INGRESS');
+    if (exclusive) {
+      throw invalidProp('ingress', ingress.map((i) => i.connectorName), `not be ${exclusive.connectorName} alone when shell is set`,
+        'shell adds Ingress.shell() to the ingress connectors, and this library does not combine ALL_INGRESS or NO_INGRESS with others: '
+        + 'use [Ingress.http()] or remove shell.');
+    }
+  }
+  const withShell = shellAllowedPrincipalArns !== undefined && !ingress.some((i) => i.connectorName === 'SHELL_INGRESS')
+    ? [...ingress, Ingress.shell()] : ingress;
+  const ingressArns = Ingress._renderArns(scope, withShell, 'ingress');
   // from the image's interface, so an imported image (fromImageAttributes({ hooksPort })) is guarded too.
   const hooksPort = props.image.hooksPort !== undefined && !isToken(props.image.hooksPort) ? props.image.hooksPort : undefined;
 
@@ -126,6 +140,7 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
     logging,
     runtimeLogging: (props.runtimeLogging ?? MicrovmLogging.newLogGroup())._config(),
     ingressArns,
+    shellAllowedPrincipalArns,
     appPorts,
     hooksPort,
     tokenTtlSeconds: tokenTtl.toSeconds({ integral: false }),
@@ -136,4 +151,24 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
     smokeTest,
     keepVersions: props.pruneVersions === false ? undefined : keepVersions,
   };
+}
+
+/** The allowed principals of `shell`: a non-empty list of IAM role or user ARNs without repeats (tokens skipped). */
+function validateShell(arns: string[]): string[] {
+  const prop = 'shell.allowedPrincipalArns';
+  if (isToken(arns)) return arns;
+  if (!Array.isArray(arns) || arns.length === 0) {
+    throw invalidProp(prop, arns, 'name at least one IAM role or user ARN',
+      'List the roles and users that may open a shell (e.g. [operatorRole.roleArn]), or omit shell.');
+  }
+  for (const arn of arns) {
+    if (isToken(arn)) continue;
+    if (typeof arn !== 'string' || !IAM_ROLE_OR_USER_ARN_PATTERN.test(arn)) {
+      throw invalidProp(prop, arns, 'contain only IAM role or user ARNs (arn:aws:iam::<account>:role/<path/>Name or :user/<path/>name)',
+        `Fix ${JSON.stringify(arn)}: a role session (arn:aws:sts::...:assumed-role/Role/session) is named by its role's ARN, which matches every session of the role.`);
+    }
+  }
+  const duplicate = arns.find((a, i) => !isToken(a) && arns.indexOf(a) !== i);
+  if (duplicate) throw invalidProp(prop, arns, 'not repeat a principal', `Remove the second ${JSON.stringify(duplicate)}.`);
+  return arns;
 }

@@ -1,5 +1,5 @@
 import { Env, fail, optional, optionalInt, required } from './env';
-import { OWNER_KEYS, OwnerKey } from './owner';
+import { OWNER_KEYS, OwnerKey, allowedPrincipal } from './owner';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, ENV, IMAGE_ARN_PATTERN, IdlePolicyWire, LIMITS } from '../../shared/contract';
 
 
@@ -26,6 +26,11 @@ export interface OrchestratorConfig {
   readonly maxSessionsPerOwner?: number;
   /** Which part of the caller's IAM identity owns a session (see `ownerPrincipal`). */
   readonly ownerKey: OwnerKey;
+  /**
+   * The principals (in `ownerPrincipal`'s `PRINCIPAL` form, see `allowedPrincipal`) that may get a shell token for
+   * their own sessions; undefined when shell access is off (the route is then absent).
+   */
+  readonly shellAllowedPrincipals?: ReadonlySet<string>;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -88,6 +93,7 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
     maxSessions: optionalInt(env, ENV.MAX_SESSIONS, 1, Number.MAX_SAFE_INTEGER),
     maxSessionsPerOwner: optionalInt(env, ENV.MAX_SESSIONS_PER_OWNER, 1, Number.MAX_SAFE_INTEGER),
     ownerKey: ownerKey(env),
+    shellAllowedPrincipals: shellAllowedPrincipals(env),
     ...telemetryNames(env),
   };
 }
@@ -108,6 +114,20 @@ function ownerKey(env: Env): OwnerKey {
   if (raw === undefined) return OWNER_KEYS[0];
   if (!(OWNER_KEYS as readonly string[]).includes(raw)) fail(ENV.OWNER_KEY, raw, `be one of ${OWNER_KEYS.join(', ')} or empty (${OWNER_KEYS[0]})`);
   return raw as OwnerKey;
+}
+
+function shellAllowedPrincipals(env: Env): ReadonlySet<string> | undefined {
+  const value = jsonValue(env, ENV.SHELL_ALLOWED_PRINCIPALS);
+  if (value === undefined) return undefined;
+  const rule = 'be empty (no shell access) or a non-empty JSON array of IAM role or user ARNs';
+  if (!Array.isArray(value) || value.length === 0) fail(ENV.SHELL_ALLOWED_PRINCIPALS, JSON.stringify(value), rule);
+  const principals = new Set<string>();
+  for (const entry of value as unknown[]) {
+    const principal = typeof entry === 'string' ? allowedPrincipal(entry) : undefined;
+    if (principal === undefined) fail(ENV.SHELL_ALLOWED_PRINCIPALS, JSON.stringify(entry), rule);
+    principals.add(principal as string);
+  }
+  return principals;
 }
 
 function jsonValue(env: Env, name: string): unknown {

@@ -6,7 +6,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A matched route: the operation and its session id (absent for the list route). */
 export interface Route {
-  readonly operation: 'put' | 'get' | 'delete' | 'list' | 'token' | 'suspend' | 'resume';
+  readonly operation: 'put' | 'get' | 'delete' | 'list' | 'token' | 'shellToken' | 'suspend' | 'resume';
   readonly sessionId?: string;
 }
 
@@ -19,9 +19,10 @@ export function isSessionId(value: string): boolean {
 
 /**
  * Maps method + path to an operation. Unknown paths are 404, known paths with another method 405
- * (with `Allow`), malformed ids 400; this runs before anything touches the table.
+ * (with `Allow`), malformed ids 400; this runs before anything touches the table. `shell-token` is a route only
+ * when `shell` is true (the orchestrator has shell access); otherwise it is an unknown path like any other.
  */
-export function route(method: string, path: string): Route {
+export function route(method: string, path: string, shell = false): Route {
   if (path === '/sessions') {
     if (method === 'GET') return { operation: 'list' };
     throw methodNotAllowed(['GET']);
@@ -37,6 +38,9 @@ export function route(method: string, path: string): Route {
   } else if (action === 'token' || action === 'suspend' || action === 'resume') {
     if (method !== 'POST') throw methodNotAllowed(['POST']);
     operation = action;
+  } else if (action === 'shell-token' && shell) {
+    if (method !== 'POST') throw methodNotAllowed(['POST']);
+    operation = 'shellToken';
   } else {
     throw new ApiError(404, 'RouteNotFound', 'no such route; see the session API reference');
   }

@@ -1,4 +1,5 @@
 import { ApiError } from './api-error';
+import { IAM_ROLE_OR_USER_ARN_PATTERN } from '../../shared/contract';
 
 /**
  * Which part of the caller's IAM identity owns a session (the runtime side of the construct's `SessionOwner`):
@@ -47,4 +48,17 @@ export function ownerPrincipal(callerArn: string, mode: OwnerKey): string {
   if (STABLE_PRINCIPALS.some((pattern) => pattern.test(callerArn))) return callerArn;
   throw new ApiError(403, 'Forbidden',
     'the caller\'s IAM identity is not an IAM user, root, assumed-role or federated-user ARN, so it cannot own sessions');
+}
+
+/**
+ * The principal an allow-list entry (an IAM role or user ARN) stands for, in the form {@link ownerPrincipal} gives
+ * a caller in mode `PRINCIPAL`, so the two compare as strings: a role ARN loses its path (an assumed-role caller ARN
+ * carries none, and role names are unique within an account), so it matches every role session of that role; a user
+ * ARN is kept as it is (a user's caller ARN carries its path). Undefined for anything else.
+ */
+export function allowedPrincipal(arn: string): string | undefined {
+  const m = IAM_ROLE_OR_USER_ARN_PATTERN.exec(arn);
+  if (!m) return undefined;
+  const [, partition, account, kind, , name] = m;
+  return kind === 'role' ? `arn:${partition}:iam::${account}:role/${name}` : arn;
 }

@@ -80,6 +80,20 @@ export function parseTtlSeconds(value: unknown, config: OrchestratorConfig): num
 }
 
 /**
+ * Validates a shell token's `ttlSeconds`: whole minutes (the service issues shell tokens in minutes, and a shell
+ * token is not rounded silently) from 1 to 15. Absent means 5 minutes. Returns minutes.
+ */
+export function parseShellTtlMinutes(value: unknown): number {
+  if (value === undefined) return LIMITS.DEFAULT_SHELL_TOKEN_TTL_SECONDS / 60;
+  const max = LIMITS.MAX_SHELL_TOKEN_TTL_SECONDS;
+  if (!Number.isInteger(value) || (value as number) < 60 || (value as number) > max || (value as number) % 60 !== 0) {
+    throw ApiError.badRequest('InvalidTtl',
+      `ttlSeconds must be whole minutes from 60 to ${max} (15 minutes) for a shell token, got ${describe(value)}`);
+  }
+  return (value as number) / 60;
+}
+
+/**
  * The service issues tokens in whole minutes. A request is rounded up to the next minute (so a
  * token does not expire before the caller asked) unless that passes the configured maximum, which
  * wins, rounded down to whole minutes (so a token never outlives the platform's limit). The

@@ -9,7 +9,6 @@ import {
   ResumeMicrovmCommand,
   SuspendMicrovmCommand,
 } from '@aws-sdk/client-lambda-microvms';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
 import { ApiError, retryAfterOf } from './api-error';
@@ -18,46 +17,18 @@ import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { ownerPrincipal } from './owner';
 import { decidePut, PutStep } from './put-decision';
-import { expirationInMinutes, parseListQuery, parsePayload, parsePorts, parseTtlSeconds, TOKEN_HEADER } from './requests';
+import { expirationInMinutes, parseListQuery, parsePayload, parsePorts, parseShellTtlMinutes, parseTtlSeconds, TOKEN_HEADER } from './requests';
+import type { Caller, PutRequest, SessionApiProps } from './session-api-props';
 import { ClaimedLaunch, SessionLauncher } from './session-launcher';
 import { hasLiveLease, isGoneState, isPastExpiry } from './session-rows';
 import { render, stateOf, TokenBody } from './session-view';
+import { mintShellToken } from './shell-token';
 import { SessionItem, sha256Hex } from './table/schema';
 import { InvalidNextTokenError, SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
 
 
-/** Constructor arguments of {@link SessionApi}. */
-export interface SessionApiProps {
-  readonly microvms: LambdaMicrovmsClient;
-  readonly documentClient: DynamoDBDocumentClient;
-  readonly config: OrchestratorConfig;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** The `maxSessions` counter. @default built from `config.maxSessions` (disabled without it) */
-  readonly admission?: AdmissionCounter;
-  /** Clock for leases and lifetimes (epoch ms). */
-  readonly now?: () => number;
-  /** How long a launch lease lasts before another caller may take the launch over. @default 30 s */
-  readonly leaseMilliseconds?: number;
-  /** How long a PUT waits for a concurrent launch of the same session before answering 503. @default 1500 ms */
-  readonly launchWaitMilliseconds?: number;
-}
-
-interface Caller {
-  /** SHA-256 of `ownerArn`: the partition key of the caller's sessions. */
-  readonly owner: string;
-  /** The principal that owns the caller's sessions (see {@link ownerPrincipal}), stored on each row it creates. */
-  readonly ownerArn: string;
-}
-
-/** What a PUT launches with, parsed once. */
-interface PutRequest {
-  readonly caller: Caller;
-  readonly id: string;
-  readonly ports: number[];
-  readonly payload?: string;
-}
+export type { SessionApiProps } from './session-api-props';
 
 const POLL_INTERVAL_MS = 250;
 /** Rounds a PUT may lose to concurrent requests before it answers 503 (waiting for a launch is not a round). */
@@ -124,7 +95,7 @@ export class SessionApi {
     context.owner = caller.owner;
     const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
     const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
-    const r = route(method, path);
+    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined);
     const id = r.sessionId as string;
     context.operation = r.operation;
     context.sessionId = r.sessionId;
@@ -134,6 +105,7 @@ export class SessionApi {
       case 'get': return this.describe(caller, id);
       case 'delete': return this.remove(caller, id);
       case 'token': return this.token(caller, id, event);
+      case 'shellToken': return this.shellToken(caller, callerArn, id, event);
       case 'suspend': return this.suspendOrResume(caller, id, event, 'suspend');
       case 'resume': return this.suspendOrResume(caller, id, event, 'resume');
     }
@@ -243,6 +215,35 @@ export class SessionApi {
       if (await this.isVmGone(row, err)) throw this.notRunning();
       throw err;
     }
+  }
+
+  /**
+   * A shell token for the session's MicroVM. Only a caller whose principal (a role for any of its role sessions) is
+   * in the allow list (else 403, before anything is read), and only for its own session: the row is read under the
+   * caller's owner key like every route, so another caller's session is not found (404). A VM launched without
+   * `SHELL_INGRESS` (before shell access was configured) answers 409 `ShellNotEnabled`. The log records who, which
+   * session and VM, and the lifetime; never the token.
+   */
+  private async shellToken(caller: Caller, callerArn: string, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const principal = ownerPrincipal(callerArn, 'PRINCIPAL');
+    if (!this.config.shellAllowedPrincipals?.has(principal)) {
+      this.logger.warn('shell token refused', { caller: callerArn, principal, owner: caller.owner, sessionId: id, reason: 'principal not allowed' });
+      throw new ApiError(403, 'ShellAccessDenied',
+        'the caller\'s IAM principal is not allowed shell access on this orchestrator; the operator lists the roles and users that are');
+    }
+    const minutes = parseShellTtlMinutes(jsonBody(event, ['ttlSeconds']).ttlSeconds);
+    const row = this.requireRunning(await this.store.get(caller.owner, id));
+    const shell = await mintShellToken({
+      microvms: this.microvms,
+      now: this.now,
+      isVmGone: (err) => this.isVmGone(row, err),
+      notRunning: () => this.notRunning(),
+    }, row, minutes);
+    this.count(SESSION_METRICS.SHELL_TOKENS_MINTED);
+    this.logger.info('shell token minted', {
+      caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes,
+    });
+    return jsonResponse(200, { sessionId: row.sessionId, microvmId: row.microvmId, ...shell });
   }
 
   private async suspendOrResume(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer, action: 'suspend' | 'resume') {
