@@ -146,8 +146,12 @@ export class SessionApi {
   private async putStep(step: PutStep, row: SessionItem, req: PutRequest): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
     switch (step) {
       case 'mint':
-        // labels are fixed for a generation: checked on the row just read, so the warm path reads nothing more.
-        if (req.labels && !sameLabels(req.labels, row.labels ?? {})) throw labelsConflict();
+        // labels are fixed for a generation: checked on the row just read, so the warm path reads nothing more. Other
+        // labels cost one GetMicrovm: a VM that ended (the row may not know yet) relaunches with them, a live one is 409.
+        if (req.labels && !sameLabels(req.labels, row.labels ?? {})) {
+          if (!await this.launcher.vmEnded(row)) throw labelsConflict();
+          return this.putStep('relaunch', row, req);
+        }
         // no live token: the VM is gone, so this same round relaunches it.
         return await this.liveToken(row, req.ports) ?? this.putStep('relaunch', row, req);
       case 'relaunch':

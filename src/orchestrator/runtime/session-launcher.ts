@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import { GetMicrovmCommand, LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
 import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError } from './api-error';
 import { errorName } from './aws-errors';
@@ -307,6 +307,16 @@ export class SessionLauncher {
     if (!await this.store.deleteSession(row)) return false;
     await this.admission.releaseFor(row);
     return true;
+  }
+
+  /** True when the row's VM is gone (not found, or TERMINATING/TERMINATED): one GetMicrovm. */
+  async vmEnded(row: SessionItem): Promise<boolean> {
+    try {
+      return isGoneState((await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }))).state);
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return true;
+      throw err;
+    }
   }
 
   /** Terminates a VM (gone already is fine); on failure releases the row's lease and rethrows. */

@@ -254,7 +254,8 @@ export class SessionStore {
     const out = await this.documentClient.send(new QueryCommand({
       TableName: this.tableName,
       KeyConditionExpression: '#owner = :o',
-      ...(conditions.length ? { FilterExpression: conditions.map((c) => `(${c})`).join(' AND ') } : {}),
+      // DynamoDB refuses redundant parentheses: a single condition goes in bare.
+      ...(conditions.length ? { FilterExpression: conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' AND ') } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       Limit: limit,
@@ -302,14 +303,14 @@ function stateCondition(state: string, names: Record<string, string>, values: Re
   }
   values[':state'] = state;
   values[':active'] = 'ACTIVE';
-  const activeIn = '(#status = :active AND vmState = :state)';
+  const activeIn = '#status = :active AND vmState = :state';
   if (state === 'PENDING') {
     values[':launching'] = 'LAUNCHING';
     return '#status = :launching OR (#status = :active AND (attribute_not_exists(vmState) OR vmState = :state))';
   }
   if (state === 'TERMINATING') {
     values[':ending'] = 'ENDING';
-    return `#status = :ending OR ${activeIn}`;
+    return `#status = :ending OR (${activeIn})`;
   }
   return activeIn;
 }
