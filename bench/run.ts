@@ -91,6 +91,12 @@ function goalsOf(
   const describeCalls = (c: CallsResult[string]) => `table ${JSON.stringify(c.table)}, microvms ${JSON.stringify(c.microvms)}`;
   const goals: Goal[] = [
     { name: 'warm PUT service calls', goal: calls.warmPut.budget!, measured: describeCalls(calls.warmPut), met: calls.warmPut.pass === true },
+    {
+      name: 'warm PUT with the same labels, service calls',
+      goal: calls.warmPutSameLabels.budget!,
+      measured: describeCalls(calls.warmPutSameLabels),
+      met: calls.warmPutSameLabels.pass === true,
+    },
     { name: 'cold PUT service calls', goal: calls.coldPut.budget!, measured: describeCalls(calls.coldPut), met: calls.coldPut.pass === true },
   ];
   for (const [name, c] of [['warm PUT', latency.warmPut], ['cold PUT', latency.coldPut!]] as const) {

@@ -1,6 +1,7 @@
 import { ApiError } from './api-error';
 import type { OrchestratorConfig } from './config';
-import { DATA_PLANE, IMAGE_VERSION_PATTERN, LIMITS } from '../../shared/contract';
+import { labelKeyProblem, Labels, labelValueProblem, MAX_LABELS, shown } from './labels';
+import { DATA_PLANE, IMAGE_VERSION_PATTERN, LIMITS, VM_STATES, VmState } from '../../shared/contract';
 
 /** The `/run` hook payload budget: the service's API constraint, measured by third parties as the real limit. */
 export const MAX_PAYLOAD_BYTES = LIMITS.RUN_HOOK_PAYLOAD_BYTES;
@@ -18,20 +19,31 @@ export function parsePayload(value: unknown): string | undefined {
   return value;
 }
 
-/** `GET /sessions`: a page of at most `limit` rows, after `nextToken`, optionally of one image version. */
+/**
+ * `GET /sessions`: a page of at most `limit` rows, after `nextToken`, optionally only those on one image version, in
+ * one state and carrying all the given labels.
+ */
 export interface ListQuery {
   readonly limit: number;
   readonly nextToken?: string;
   readonly imageVersion?: string;
+  readonly state?: VmState;
+  /** `label.<key>=<value>` parameters: every one must match. */
+  readonly labels?: Labels;
 }
 
-const LIST_PARAMETERS = ['limit', 'nextToken', 'imageVersion'];
+const LIST_PARAMETERS = ['limit', 'nextToken', 'imageVersion', 'state'];
+const LABEL_PARAMETER = 'label.';
 
 /** Validates the query of `GET /sessions`; SigV4's own `X-Amz-*` parameters are ignored. */
 export function parseListQuery(query: Record<string, string | undefined>): ListQuery {
+  const labels: Array<[string, string]> = [];
   for (const key of Object.keys(query)) {
-    if (!LIST_PARAMETERS.includes(key) && !key.startsWith('X-Amz-')) {
-      throw ApiError.badRequest('InvalidQuery', 'GET /sessions accepts only the query parameters limit, nextToken and imageVersion');
+    if (key.startsWith(LABEL_PARAMETER)) {
+      labels.push([key.slice(LABEL_PARAMETER.length), query[key] ?? '']);
+    } else if (!LIST_PARAMETERS.includes(key) && !key.startsWith('X-Amz-')) {
+      throw ApiError.badRequest('InvalidQuery',
+        'GET /sessions accepts only the query parameters limit, nextToken, imageVersion, state and label.<key>');
     }
   }
   let limit = 50;
@@ -46,7 +58,25 @@ export function parseListQuery(query: Record<string, string | undefined>): ListQ
     throw ApiError.badRequest('InvalidImageVersion',
       `imageVersion must be an image version such as 7 or 1.0 (digits, optionally a dot and digits), got ${describe(imageVersion)}`);
   }
-  return { limit, nextToken: query.nextToken, imageVersion };
+  const state = query.state;
+  if (state !== undefined && !(VM_STATES as readonly string[]).includes(state)) {
+    throw ApiError.badRequest('InvalidQuery', `state must be one of ${VM_STATES.join(', ')}, got ${describe(state)}`);
+  }
+  const filter = labels.length ? { labels: parseLabelFilter(labels) } : {};
+  return { limit, nextToken: query.nextToken, imageVersion, state: state as VmState | undefined, ...filter };
+}
+
+/** `label.<key>=<value>` filters follow the label rules; a session has at most {@link MAX_LABELS}, so can match no more. */
+function parseLabelFilter(labels: Array<[string, string]>): Labels {
+  if (labels.length > MAX_LABELS) {
+    throw ApiError.badRequest('InvalidQuery', `GET /sessions accepts at most ${MAX_LABELS} label.<key> parameters, got ${labels.length}`);
+  }
+  for (const [key, value] of labels) {
+    const problem = labelKeyProblem(key) ?? labelValueProblem(value);
+    if (problem) throw ApiError.badRequest('InvalidQuery', `query parameter ${shown(LABEL_PARAMETER + key)}: ${problem}`);
+  }
+  // fromEntries defines own properties, so no key can reach a prototype.
+  return Object.fromEntries(labels);
 }
 
 /**

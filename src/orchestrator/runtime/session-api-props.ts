@@ -5,6 +5,7 @@ import type { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdmissionCounter } from './admission-counter';
 import type { OrchestratorConfig } from './config';
+import type { Labels } from './labels';
 
 /** Constructor arguments of {@link SessionApi}. */
 export interface SessionApiProps {
@@ -36,5 +37,7 @@ export interface PutRequest {
   readonly id: string;
   readonly ports: number[];
   readonly payload?: string;
+  /** The body's `labels`; absent means the session keeps the labels it has. */
+  readonly labels?: Labels;
 }
 

@@ -15,6 +15,7 @@ import { ApiError, retryAfterOf } from './api-error';
 import { errorName, isRetryable } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
+import { labelsConflict, parseLabels, sameLabels } from './labels';
 import { ownerPrincipal } from './owner';
 import { decidePut, PutStep } from './put-decision';
 import { expirationInMinutes, parseListQuery, parsePayload, parsePorts, parseShellTtlMinutes, parseTtlSeconds, TOKEN_HEADER } from './requests';
@@ -119,8 +120,9 @@ export class SessionApi {
    * request's launch has its own budget (polls), so it never uses up the rounds.
    */
   private async put(caller: Caller, id: string, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-    const body = jsonBody(event, ['payload', 'ports']);
-    const req: PutRequest = { caller, id, ports: parsePorts(body.ports, this.config), payload: parsePayload(body.payload) };
+    const body = jsonBody(event, ['payload', 'ports', 'labels']);
+    const { ports, payload, labels } = body;
+    const req: PutRequest = { caller, id, ports: parsePorts(ports, this.config), payload: parsePayload(payload), labels: parseLabels(labels) };
     let polls = 0;
     for (let round = 0; round < PUT_ROUNDS;) {
       const row = await this.store.get(caller.owner, id);
@@ -144,16 +146,22 @@ export class SessionApi {
   private async putStep(step: PutStep, row: SessionItem, req: PutRequest): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
     switch (step) {
       case 'mint':
+        // labels are fixed for a generation: checked on the row just read, so the warm path reads nothing more. Other
+        // labels cost one GetMicrovm: a VM that ended (the row may not know yet) relaunches with them, a live one is 409.
+        if (req.labels && !sameLabels(req.labels, row.labels ?? {})) {
+          if (!await this.launcher.vmEnded(row)) throw labelsConflict();
+          return this.putStep('relaunch', row, req);
+        }
         // no live token: the VM is gone, so this same round relaunches it.
         return await this.liveToken(row, req.ports) ?? this.putStep('relaunch', row, req);
       case 'relaunch':
-        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1)), req);
+        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1, req.labels)), req);
       case 'takeOver': {
-        const next = { ...this.launcher.nextLaunch(row, row.generation), clientToken: row.clientToken };
+        const next = { ...this.launcher.nextLaunch(row, row.generation, req.labels), clientToken: row.clientToken };
         return this.launchClaimed(await this.launcher.claim(row, next), req, row.microvmId);
       }
       case 'finishDelete':
-        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1)), req, row.microvmId);
+        return this.launchClaimed(await this.launcher.claim(row, this.launcher.nextLaunch(row, row.generation + 1, req.labels)), req, row.microvmId);
       case 'conflict':
         throw ApiError.conflict('SessionEnding', 'the session is being deleted; retry the PUT once the DELETE finished');
       default:
@@ -163,7 +171,7 @@ export class SessionApi {
 
   /** Admits and creates the session, then launches it; undefined when a concurrent PUT created it first. */
   private async create(req: PutRequest) {
-    const created = await this.launcher.createRow(req.caller, req.id);
+    const created = await this.launcher.createRow(req.caller, req.id, req.labels);
     return created && this.launched(await this.launcher.launch(created, req.payload, 'created'), req.ports);
   }
 
@@ -198,9 +206,11 @@ export class SessionApi {
   }
 
   private async list(caller: Caller, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-    const query = parseListQuery(event.queryStringParameters ?? {});
-    const page = await this.store.listByOwner(caller.owner, query.limit, query.nextToken, query.imageVersion);
-    const sessions = page.items.map((row) => render(row, stateOf(row, this.now())));
+    const { limit, nextToken, ...filter } = parseListQuery(event.queryStringParameters ?? {});
+    const page = await this.store.listByOwner(caller.owner, limit, nextToken, filter);
+    // the store's state filter keeps every row that may show the state; what each row shows now decides.
+    const shown = page.items.map((row) => ({ row, state: stateOf(row, this.now()) })).filter((s) => !filter.state || s.state === filter.state);
+    const sessions = shown.map((s) => render(s.row, s.state));
     return jsonResponse(200, page.nextToken ? { sessions, nextToken: page.nextToken } : { sessions });
   }
 

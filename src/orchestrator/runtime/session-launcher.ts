@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import { GetMicrovmCommand, LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
 import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError } from './api-error';
 import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
+import type { Labels } from './labels';
 import { isGoneState } from './session-rows';
 import { clientTokenFor, SessionItem } from './table/schema';
 import { SessionStore } from './table/session-store';
@@ -34,6 +35,8 @@ export interface LeaseFields {
   readonly leaseExpiresAt: number;
   readonly clientToken: string;
   readonly updatedAt: string;
+  /** Labels of the new generation: replace the row's (an empty set removes them); absent keeps them. */
+  readonly labels?: Labels;
 }
 
 /** What the launcher shares with the session API. */
@@ -76,7 +79,7 @@ export class SessionLauncher {
   }
 
   /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
-  async createRow(caller: { owner: string; ownerArn: string }, id: string): Promise<SessionItem | undefined> {
+  async createRow(caller: { owner: string; ownerArn: string }, id: string, labels?: Labels): Promise<SessionItem | undefined> {
     // a concurrent PUT of this same session may have created it meanwhile: that is not a new
     // session, so re-read before rejecting.
     if (!await this.admit(caller.owner, async () => !await this.store.get(caller.owner, id))) return undefined;
@@ -88,6 +91,7 @@ export class SessionLauncher {
       status: 'LAUNCHING',
       createdAt: now,
       ...this.nextLaunch({ owner: caller.owner, sessionId: id }, 1),
+      ...labels && Object.keys(labels).length ? { labels } : {},
       ttl: Math.floor(this.now() / 1000) + this.config.maxDurationSeconds + ROW_RETENTION_SECONDS,
     };
     if (!await this.store.createLaunching(item)) {
@@ -159,9 +163,10 @@ export class SessionLauncher {
     return this.admissionRejected(`this caller already has ${this.config.maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
   }
 
-  /** A fresh lease for `generation` of a session, with that generation's clientToken. */
-  nextLaunch(key: { owner: string; sessionId: string }, generation: number): LeaseFields {
+  /** A fresh lease for `generation` of a session, with that generation's clientToken (and `labels`, when given). */
+  nextLaunch(key: { owner: string; sessionId: string }, generation: number, labels?: Labels): LeaseFields {
     return {
+      ...labels ? { labels } : {},
       generation,
       leaseId: randomUUID(),
       leaseExpiresAt: this.now() + this.leaseMs,
@@ -302,6 +307,16 @@ export class SessionLauncher {
     if (!await this.store.deleteSession(row)) return false;
     await this.admission.releaseFor(row);
     return true;
+  }
+
+  /** True when the row's VM is gone (not found, or TERMINATING/TERMINATED): one GetMicrovm. */
+  async vmEnded(row: SessionItem): Promise<boolean> {
+    try {
+      return isGoneState((await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }))).state);
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return true;
+      throw err;
+    }
   }
 
   /** Terminates a VM (gone already is fine); on failure releases the row's lease and rethrows. */

@@ -13,6 +13,8 @@ export interface SessionBody {
   imageVersion: string | null;
   createdAt: string;
   expiresAt: string | null;
+  /** The session's labels, `{}` when none. */
+  labels: Record<string, string>;
   token?: TokenBody;
 }
 
@@ -43,6 +45,7 @@ export function render(row: SessionItem, state: string, token?: TokenBody): Sess
     imageVersion: launching ? null : row.imageVersion ?? null,
     createdAt: row.createdAt,
     expiresAt: launching ? null : row.expiresAt ?? null,
+    labels: { ...row.labels },
   };
   if (token) body.token = token;
   return body;

@@ -88,6 +88,6 @@ describe('GET /sessions?imageVersion=N', () => {
   test('an unknown query parameter is still refused, and the message names imageVersion among the accepted ones', async () => {
     const res = await rig.api().handle(event('GET', '/sessions', { caller: DAVE, query: { version: '1' } }));
     expect(res.statusCode).toBe(400);
-    expect(body(res).error.message).toBe('GET /sessions accepts only the query parameters limit, nextToken and imageVersion');
+    expect(body(res).error.message).toBe('GET /sessions accepts only the query parameters limit, nextToken, imageVersion, state and label.<key>');
   });
 });

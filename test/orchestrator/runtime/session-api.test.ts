@@ -36,6 +36,7 @@ describe('PUT /sessions/{id}', () => {
       imageVersion: '2',
       createdAt: expect.any(String),
       expiresAt: expect.any(String),
+      labels: {},
       token: { headerName: 'X-aws-proxy-auth', value: expect.any(String), expiresAt: expect.any(String), ports: [8080, 8443] },
     });
     expect(Date.parse(session.expiresAt) - Date.parse(session.createdAt)).toBeGreaterThan(3590_000);

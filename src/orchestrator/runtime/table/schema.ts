@@ -22,6 +22,8 @@ export interface SessionItem {
   readonly endpoint?: string;
   readonly vmState?: string;
   readonly imageVersion?: string;
+  /** The caller's labels for this generation (absent: none). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly expiresAt?: string;
   readonly clientToken: string;

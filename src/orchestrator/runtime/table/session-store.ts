@@ -11,11 +11,21 @@ import { keyOf, SessionItem } from './schema';
 import { TABLE } from '../../../shared/contract';
 import { admissionGuard, COUNTS_FOR_ADMISSION, countsForAdmission, TERMINATED_VM_STATE } from '../admission-counter';
 import { isSessionId } from '../http';
+import type { Labels } from '../labels';
 
 /** A page of sessions and the opaque token for the next one. */
 export interface SessionPage {
   readonly items: SessionItem[];
   readonly nextToken?: string;
+}
+
+/** What `listByOwner` narrows a page to; every given part must match. */
+export interface ListFilter {
+  readonly imageVersion?: string;
+  /** Rows carrying every one of these labels with exactly this value. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Rows that can show this state (a superset: see `stateCondition`). */
+  readonly state?: string;
 }
 
 /** Thrown for a `nextToken` that this store did not issue for this owner. */
@@ -61,7 +71,7 @@ export class SessionStore {
    */
   async beginLaunch(
     expected: SessionItem,
-    next: { generation: number; leaseId: string; leaseExpiresAt: number; clientToken: string; updatedAt: string },
+    next: { generation: number; leaseId: string; leaseExpiresAt: number; clientToken: string; updatedAt: string; labels?: Labels },
   ): Promise<SessionItem | undefined> {
     const values: Record<string, unknown> = {
       ':g': expected.generation,
@@ -81,13 +91,20 @@ export class SessionStore {
     } else {
       condition += ' AND attribute_not_exists(leaseId)';
     }
+    // a launch that brings labels replaces the previous generation's (an empty set removes them); without, they stay.
+    let labels = '';
+    if (next.labels && Object.keys(next.labels).length) {
+      labels = ', labels = :lb';
+      values[':lb'] = next.labels;
+    }
     // a row whose VM was TERMINATED counts again from here on (the caller admitted it before this write).
-    const readmit = countsForAdmission(expected) ? '' : ' REMOVE vmState';
+    const remove = [...countsForAdmission(expected) ? [] : ['vmState'], ...next.labels && !labels ? ['labels'] : []];
+    const readmit = remove.length ? ` REMOVE ${remove.join(', ')}` : '';
     const out = await conditional(() => this.documentClient.send(new UpdateCommand({
       TableName: this.tableName,
       Key: keyOf(expected),
       ConditionExpression: condition,
-      UpdateExpression: `SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u${readmit}`,
+      UpdateExpression: `SET #status = :launching, generation = :ng, leaseId = :lid, leaseExpiresAt = :lexp, clientToken = :ct, updatedAt = :u${labels}${readmit}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
@@ -210,21 +227,37 @@ export class SessionStore {
     })));
   }
 
-  /** One page of an owner's sessions; `nextToken` is opaque base64 of the last evaluated key. */
-  async listByOwner(owner: string, limit: number, nextToken?: string, imageVersion?: string): Promise<SessionPage> {
-    // DynamoDB applies Limit before the filter: a page of one version's sessions can be short, even empty, while
-    // nextToken says more rows follow.
-    const filter = imageVersion === undefined ? {} : {
-      FilterExpression: '#iv = :iv',
-      ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY, '#iv': 'imageVersion' },
-      ExpressionAttributeValues: { ':o': owner, ':iv': imageVersion },
-    };
+  /**
+   * One page of an owner's sessions; `nextToken` is opaque base64 of the last evaluated key. `filter` narrows the page
+   * with a FilterExpression (user input only ever goes in as expression attribute names and values). The `state`
+   * filter here keeps every row that can show that state (what a row shows also depends on the clock, see
+   * `stateOf`); the caller applies the exact test.
+   */
+  async listByOwner(owner: string, limit: number, nextToken?: string, filter: ListFilter = {}): Promise<SessionPage> {
+    // DynamoDB applies Limit before the filter: a filtered page can be short, even empty, while nextToken says more
+    // rows follow.
+    const names: Record<string, string> = { '#owner': TABLE.PARTITION_KEY };
+    const values: Record<string, unknown> = { ':o': owner };
+    const conditions: string[] = [];
+    if (filter.imageVersion !== undefined) {
+      names['#iv'] = 'imageVersion';
+      values[':iv'] = filter.imageVersion;
+      conditions.push('#iv = :iv');
+    }
+    Object.entries(filter.labels ?? {}).forEach(([key, value], i) => {
+      names['#labels'] = 'labels';
+      names[`#l${i}`] = key;
+      values[`:l${i}`] = value;
+      conditions.push(`#labels.#l${i} = :l${i}`);
+    });
+    if (filter.state !== undefined) conditions.push(stateCondition(filter.state, names, values));
     const out = await this.documentClient.send(new QueryCommand({
       TableName: this.tableName,
       KeyConditionExpression: '#owner = :o',
-      ExpressionAttributeNames: { '#owner': TABLE.PARTITION_KEY },
-      ExpressionAttributeValues: { ':o': owner },
-      ...filter,
+      // DynamoDB refuses redundant parentheses: a single condition goes in bare.
+      ...(conditions.length ? { FilterExpression: conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
       Limit: limit,
       ExclusiveStartKey: nextToken === undefined ? undefined : decodeNextToken(owner, nextToken),
     }));
@@ -254,6 +287,32 @@ export class SessionStore {
     } while (start);
     return count;
   }
+}
+
+/**
+ * A condition that keeps every row that `stateOf` may show as `state`, whatever the clock says: an ACTIVE row shows
+ * its `vmState` (PENDING without one) until it expires, then TERMINATED; a LAUNCHING row shows PENDING or TERMINATED;
+ * an ENDING row shows TERMINATING.
+ */
+function stateCondition(state: string, names: Record<string, string>, values: Record<string, unknown>): string {
+  names['#status'] = 'status';
+  if (state === 'TERMINATED') {
+    // any LAUNCHING or ACTIVE row may show TERMINATED (an expired one, a relaunch given back).
+    values[':ending'] = 'ENDING';
+    return '#status <> :ending';
+  }
+  values[':state'] = state;
+  values[':active'] = 'ACTIVE';
+  const activeIn = '#status = :active AND vmState = :state';
+  if (state === 'PENDING') {
+    values[':launching'] = 'LAUNCHING';
+    return '#status = :launching OR (#status = :active AND (attribute_not_exists(vmState) OR vmState = :state))';
+  }
+  if (state === 'TERMINATING') {
+    values[':ending'] = 'ENDING';
+    return `#status = :ending OR (${activeIn})`;
+  }
+  return activeIn;
 }
 
 function encodeNextToken(key: Record<string, unknown>): string {
