@@ -31,6 +31,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-lambda-microvms@3.1131.0',
     '@aws-sdk/client-dynamodb@^3.1162.0',
     '@aws-sdk/lib-dynamodb@^3.1162.0',
+    '@aws-sdk/client-eventbridge@^3.1164.0',
     '@aws-lambda-powertools/logger@^2.36.0',
     '@aws-lambda-powertools/metrics@^2.36.0',
     '@types/aws-lambda',

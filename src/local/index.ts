@@ -8,3 +8,4 @@ export { AUTH_TOKEN_KEY } from './microvm-api';
 export { DataPlaneApps, DEFAULT_TARGET_PORT, type AppPorts, type AppTarget } from './apps';
 export { PROXY_AUTH_HEADER, PROXY_PORT_HEADER } from './data-plane';
 export { createSessionsTable } from './sessions-table';
+export { LocalEventBus, type EventBusFault, type LocalEventBusOptions, type RecordedEvent } from './event-bus';

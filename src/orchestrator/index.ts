@@ -5,3 +5,4 @@ export * from './session-owner';
 export * from './orchestrator-metrics';
 export * from './smoke-test';
 export * from './shell-access';
+export * from './lifecycle-events';

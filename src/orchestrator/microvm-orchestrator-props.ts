@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
 import { IdlePolicy } from './idle-policy';
+import { LifecycleEvents, UsagePricing } from './lifecycle-events';
 import { SessionOwner } from './session-owner';
 import { ShellAccessOptions } from './shell-access';
 import { SmokeTest } from './smoke-test';
@@ -143,6 +144,25 @@ export interface MicrovmOrchestratorProps {
    * @default - no shell access: the route is absent and MicroVMs are launched without `SHELL_INGRESS`
    */
   readonly shell?: ShellAccessOptions;
+
+  /**
+   * Where the session lifecycle events go: one event per transition (created, launch failed, suspended, resumed,
+   * ended with its reason and usage, admission refused, orphan terminated, shell access granted), source
+   * `cdk-lambda-microvms.sessions`, schema in docs/events.md. The functions get `events:PutEvents` on that bus only.
+   * Publishing never adds a call to a warm PUT, and a failed publish never fails a request (it counts in
+   * `EventsFailed`). Add rules with `onSessionEvent()`.
+   *
+   * @default LifecycleEvents.defaultBus()
+   */
+  readonly lifecycleEvents?: LifecycleEvents;
+
+  /**
+   * Rates for an estimated cost in each `Session Ended` event's usage. An estimate from the transitions the
+   * orchestrator observed, not a bill (see `UsagePricing`).
+   *
+   * @default - usage in seconds, with no estimated cost
+   */
+  readonly usagePricing?: UsagePricing;
 
   /**
    * A customer-managed KMS key for the sessions table, the log groups (the functions', the MicroVMs' runtime logs,

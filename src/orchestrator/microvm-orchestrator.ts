@@ -6,6 +6,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IdlePolicy } from './idle-policy';
+import { LifecycleEvents, OnSessionEventOptions } from './lifecycle-events';
 import { MicrovmOrchestratorProps } from './microvm-orchestrator-props';
 import { MicrovmOrchestratorBase } from './orchestrator-metrics';
 import { acknowledgeOrchestratorFindings } from './private/acknowledgements';
@@ -18,13 +19,15 @@ import { resolveProps } from './private/resolve-props';
 import { SmokeTestResource } from './private/smoke-test-resource';
 import { SessionOwner } from './session-owner';
 import { IMicrovmImage } from '../image/microvm-image-base';
+import { MicrovmImage } from '../image/microvm-image';
 import { EgressConfig } from '../network/egress';
 import { DEFAULT_METRICS_NAMESPACE, ENV, TABLE } from '../shared/contract';
+import { SESSION_EVENT_SOURCE, SESSION_EVENT_TYPES } from '../shared/session-events';
 import { allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
 import { logGroupFor } from '../shared/microvm-logging';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
-import { validateIn } from '../shared/validation';
+import { invalidProp, validateIn } from '../shared/validation';
 
 /**
  * The session control plane for Lambda MicroVMs: a session API behind an IAM-authenticated Function URL that
@@ -85,6 +88,8 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
   public readonly launchFailuresAlarm: cloudwatch.Alarm;
   /** the CloudWatch dashboard, unless `dashboard` is false. */
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** the bus the session lifecycle events go to, unless `lifecycleEvents` is `LifecycleEvents.disabled()`. */
+  public readonly eventBus?: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: MicrovmOrchestratorProps) {
     super(scope, id);
@@ -148,7 +153,9 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       this.smokeTestFunction = smokeTest.function;
       imageVersion = smokeTest.imageVersion;
     }
+    this.eventBus = (props.lifecycleEvents ?? LifecycleEvents.defaultBus())._bind(this);
     const common: Record<string, string> = {
+      ...this.eventsEnvironment(image, props),
       [ENV.TABLE_NAME]: this.table.tableName,
       [ENV.IMAGE_ARN]: image.imageArn,
       [ENV.MAX_DURATION_SECONDS]: String(config.maxDurationSeconds),
@@ -254,6 +261,10 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, deadLetterQueue: this.sweeperFailureQueue })],
     });
 
+    // both publish lifecycle events: PutEvents on that one bus.
+    this.eventBus?.grantPutEventsTo(orchestrator);
+    this.eventBus?.grantPutEventsTo(sweeper);
+
     const functions = { orchestrator, sweeper };
     const alarms = createAlarms(this, this, functions, config.sweepInterval);
     this.sweeperErrorsAlarm = alarms.sweeperErrors;
@@ -281,6 +292,68 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
    */
   public grantSessions(grantee: iam.IGrantable): iam.Grant {
     return this.orchestratorFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * An EventBridge rule on this orchestrator's session lifecycle events (its bus, its source, and its own events
+   * when several orchestrators share the bus), optionally only some detail-types (see `SessionEventType`).
+   */
+  public onSessionEvent(id: string, options: OnSessionEventOptions = {}): events.Rule {
+    const known: string[] = Object.values(SESSION_EVENT_TYPES);
+    validateIn(this, () => {
+      if (!this.eventBus) {
+        throw invalidProp('lifecycleEvents', 'LifecycleEvents.disabled()', `publish events for onSessionEvent('${id}') to have any`,
+          'Use LifecycleEvents.defaultBus() or LifecycleEvents.toBus(bus), or remove the rule.');
+      }
+      const detailTypes = options.detailTypes;
+      if (detailTypes && (detailTypes.length === 0 || detailTypes.some((t) => !known.includes(t)))) {
+        throw invalidProp(`onSessionEvent('${id}').detailTypes`, detailTypes, `be a non-empty list of ${known.map((t) => `'${t}'`).join(', ')}`,
+          'Use the SessionEventType constants, or leave detailTypes out for every event.');
+      }
+    });
+    const { detailTypes, target, eventPattern, ...ruleProps } = options;
+    return new events.Rule(this, id, {
+      ...ruleProps,
+      eventBus: this.eventBus,
+      eventPattern: {
+        ...eventPattern,
+        source: [SESSION_EVENT_SOURCE],
+        ...detailTypes ? { detailType: detailTypes } : {},
+        detail: { ...eventPattern?.detail, service: [this.serviceName] },
+      },
+      targets: target ? [target] : undefined,
+    });
+  }
+
+  /** The events' bus and the usage's memory and pricing (nothing for events when they are disabled). */
+  private eventsEnvironment(image: IMicrovmImage, props: MicrovmOrchestratorProps): Record<string, string> {
+    const pricing = props.usagePricing;
+    const memoryMiB = pricing?.baselineMemory?.sizeInMiB ?? (image instanceof MicrovmImage ? image.memory.sizeInMiB : undefined);
+    if (pricing) {
+      validateIn(this, () => {
+        for (const [name, rate] of Object.entries({ perGbSecond: pricing.perGbSecond, perVcpuSecond: pricing.perVcpuSecond })) {
+          if (!Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate >= 0)) {
+            throw invalidProp(`usagePricing.${name}`, rate, 'be a number >= 0', 'Use the price per second from the Lambda pricing page.');
+          }
+        }
+        if (pricing.currency !== undefined && !/^[A-Z]{3}$/.test(pricing.currency)) {
+          throw invalidProp('usagePricing.currency', pricing.currency, 'be an ISO 4217 code of 3 capital letters', "Use for example 'USD'.");
+        }
+        if (memoryMiB === undefined) {
+          throw invalidProp('usagePricing.baselineMemory', undefined, 'be set for an imported image (it does not know its memory)',
+            'Pass usagePricing.baselineMemory, for example MicrovmMemory.GIB_2.');
+        }
+      });
+    }
+    return {
+      ...this.eventBus ? { [ENV.EVENT_BUS_NAME]: this.eventBus.eventBusArn } : {},
+      ...memoryMiB !== undefined ? { [ENV.BASELINE_MEMORY_MIB]: String(memoryMiB) } : {},
+      ...pricing ? {
+        [ENV.USAGE_PRICING]: Stack.of(this).toJsonString({
+          perGbSecond: pricing.perGbSecond, perVcpuSecond: pricing.perVcpuSecond, currency: pricing.currency ?? 'USD',
+        }),
+      } : {},
+    };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { IMAGE_VERSION_DIMENSION, METRIC, VM_STATE_DIMENSION } from '../shared/contract';
+import { DETAIL_TYPE_DIMENSION, IMAGE_VERSION_DIMENSION, METRIC, OWNER_DIMENSION, VM_STATE_DIMENSION } from '../shared/contract';
 
 /**
  * The metrics of a {@link MicrovmOrchestrator}: what its session API and sweeper emit, in its namespace and
@@ -174,15 +174,7 @@ export abstract class MicrovmOrchestratorBase extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricLiveVmsByVersion(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.IMetric {
-    const period = props.period ?? Duration.minutes(5);
-    const schema = `{${this.metricsNamespace},${IMAGE_VERSION_DIMENSION},service}`;
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('${schema} MetricName="${METRIC.LIVE_VMS}" service="${this.serviceName}"', 'Maximum', ${period.toSeconds()})`,
-      usingMetrics: {},
-      label: '',
-      ...props,
-      period,
-    });
+    return this.search(METRIC.LIVE_VMS, IMAGE_VERSION_DIMENSION, 'Maximum', props);
   }
 
   /** image versions the sweeper deleted while pruning. @default - sum over 5 minutes */
@@ -198,5 +190,62 @@ export abstract class MicrovmOrchestratorBase extends Construct {
    */
   public metricVersionQuotaNear(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.VERSION_QUOTA_NEAR, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** session lifecycle events EventBridge accepted. @default - sum over 5 minutes */
+  public metricEventsPublished(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.EVENTS_PUBLISHED, props);
+  }
+
+  /**
+   * session lifecycle events that were not published: refused by EventBridge, or the one bounded attempt failed or
+   * timed out. The request that caused them was answered as usual; the handler's log names the detail-types.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricEventsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.EVENTS_FAILED, props);
+  }
+
+  /** session lifecycle events of one detail-type (see `SessionEventType`), published or not. @default - sum over 5 minutes */
+  public metricSessionEvents(detailType: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.SESSION_EVENTS, { ...props, dimensionsMap: { [DETAIL_TYPE_DIMENSION]: detailType, ...props.dimensionsMap } });
+  }
+
+  /** session lifecycle events, one line per detail-type (a `SEARCH`; not alarmable). @default - sum over 5 minutes */
+  public metricSessionEventsByDetailType(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.IMetric {
+    return this.search(METRIC.SESSION_EVENTS, DETAIL_TYPE_DIMENSION, 'Sum', props);
+  }
+
+  /**
+   * running seconds of the sessions of one owner (the owning principal's ARN) that ended, as observed: from the VM's
+   * start to its end, less the suspensions the API asked for.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricSessionRunningSeconds(ownerArn: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.SESSION_RUNNING_SECONDS, { ...props, dimensionsMap: { [OWNER_DIMENSION]: ownerArn, ...props.dimensionsMap } });
+  }
+
+  /** running seconds of ended sessions, one line per owner (a `SEARCH`; not alarmable). @default - sum over 5 minutes */
+  public metricSessionRunningSecondsByOwner(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.IMetric {
+    return this.search(METRIC.SESSION_RUNNING_SECONDS, OWNER_DIMENSION, 'Sum', props);
+  }
+
+  /** suspended seconds (the API's suspensions) of the sessions of one owner that ended. @default - sum over 5 minutes */
+  public metricSessionSuspendedSeconds(ownerArn: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(METRIC.SESSION_SUSPENDED_SECONDS, { ...props, dimensionsMap: { [OWNER_DIMENSION]: ownerArn, ...props.dimensionsMap } });
+  }
+
+  private search(metricName: string, dimension: string, statistic: string, props: cloudwatch.MathExpressionOptions): cloudwatch.IMetric {
+    const period = props.period ?? Duration.minutes(5);
+    const schema = `{${this.metricsNamespace},${dimension},service}`;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('${schema} MetricName="${metricName}" service="${this.serviceName}"', '${statistic}', ${period.toSeconds()})`,
+      usingMetrics: {},
+      label: '',
+      ...props,
+      period,
+    });
   }
 }

@@ -8,8 +8,10 @@ import { ApiError } from './runtime/api-error';
 import { ConfigError, OrchestratorConfig, parseConfig, telemetryNames } from './runtime/config';
 import { errorResponse } from './runtime/http';
 import { SessionApi } from './runtime/session-api';
+import { eventsFor } from './runtime/session-events';
 
-// default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
+// default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB (and
+// AWS_ENDPOINT_URL_EVENTBRIDGE for the events) redirect them.
 const microvms = new LambdaMicrovmsClient({});
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
@@ -28,7 +30,8 @@ const metrics = new Metrics({ namespace: metricsNamespace, serviceName });
 
 let api: SessionApi | undefined;
 if (config) {
-  api = new SessionApi({ microvms, documentClient, config, logger, metrics });
+  const events = eventsFor(config.events.eventBusName, serviceName, logger, metrics);
+  api = new SessionApi({ microvms, documentClient, config, logger, metrics, events });
 } else {
   logger.error('orchestrator misconfigured', { reason: configError });
 }

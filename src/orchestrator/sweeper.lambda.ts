@@ -8,11 +8,13 @@ import { SWEEPER_METRICS } from '../shared/contract';
 import { AdmissionCounter } from './runtime/admission-counter';
 import { ConfigError, telemetryNames } from './runtime/config';
 import type { SweepReport } from './runtime/sweep-report';
+import { eventsFor } from './runtime/session-events';
 import { Sweeper } from './runtime/sweeper';
 import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig, SweeperConfig } from './runtime/sweeper-config';
 import { VersionPruner } from './runtime/version-pruner';
 
-// default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB redirect them.
+// default client configuration, so AWS_ENDPOINT_URL_LAMBDA_MICROVMS / AWS_ENDPOINT_URL_DYNAMODB (and
+// AWS_ENDPOINT_URL_EVENTBRIDGE for the events) redirect them.
 const microvms = new LambdaMicrovmsClient({});
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
@@ -58,6 +60,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
     metrics,
     admission,
     pruner,
+    events: eventsFor(config.events?.eventBusName, serviceName, logger, metrics),
   });
   return sweeper.run();
 };

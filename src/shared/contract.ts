@@ -50,6 +50,12 @@ export const ENV = {
    * Set only for the local emulator's data plane; the construct never sets it.
    */
   DATA_PLANE_URL_TEMPLATE: 'MICROVM_DATA_PLANE_URL_TEMPLATE',
+  /** Name (or ARN) of the EventBridge bus the session lifecycle events go to; empty for no events. */
+  EVENT_BUS_NAME: 'MICROVM_EVENT_BUS_NAME',
+  /** The image's baseline memory in MiB, for the usage in `Session Ended` events; empty when unknown. */
+  BASELINE_MEMORY_MIB: 'MICROVM_BASELINE_MEMORY_MIB',
+  /** JSON `{perGbSecond, perVcpuSecond, currency}` for the estimated cost in `Session Ended` events; empty for none. */
+  USAGE_PRICING: 'MICROVM_USAGE_PRICING',
   /** Powertools metrics namespace. */
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Powertools service name, also the metrics' `service` dimension. */
@@ -107,8 +113,27 @@ export const SWEEPER_METRICS = {
   VERSION_QUOTA_NEAR: 'VersionQuotaNear',
 } as const;
 
+/** Metric names of the lifecycle events and the usage they report (both handlers emit them). */
+export const EVENT_METRICS = {
+  /** Lifecycle events EventBridge accepted. */
+  EVENTS_PUBLISHED: 'EventsPublished',
+  /** Lifecycle events that were not published (refused, failed or timed out after the one attempt). */
+  EVENTS_FAILED: 'EventsFailed',
+  /** Lifecycle events emitted, dimension `DetailType` (published or not). */
+  SESSION_EVENTS: 'SessionEvents',
+  /** Running seconds of each ended session, dimension `Owner` (the owning principal's ARN). */
+  SESSION_RUNNING_SECONDS: 'SessionRunningSeconds',
+  /** Suspended seconds (the API's suspensions) of each ended session, dimension `Owner`. */
+  SESSION_SUSPENDED_SECONDS: 'SessionSuspendedSeconds',
+} as const;
+
+/** The dimension of the usage metrics that carries the owning principal's ARN. */
+export const OWNER_DIMENSION = 'Owner';
+/** The dimension of `SessionEvents` that carries the event's detail-type. */
+export const DETAIL_TYPE_DIMENSION = 'DetailType';
+
 /** Every metric either handler emits. */
-export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS } as const;
+export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The dimension of `VmsSeen` that carries the VM state. */
 export const VM_STATE_DIMENSION = 'state';

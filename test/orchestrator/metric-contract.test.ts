@@ -3,7 +3,7 @@ import { App, Stack, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MicrovmImage, MicrovmOrchestrator, MicrovmOrchestratorBase } from '../../src';
 import * as contract from '../../src/shared/contract';
-import { DEFAULT_METRICS_NAMESPACE, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, EVENT_METRICS, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
 import { moduleGraph } from '../support/module-graph';
 
 /**
@@ -16,6 +16,9 @@ const SRC = path.join(__dirname, '..', '..', 'src', 'orchestrator');
 const HANDLERS = {
   session: { entry: path.join(SRC, 'orchestrator.lambda.ts'), names: SESSION_METRICS, constant: 'SESSION_METRICS' },
   sweeper: { entry: path.join(SRC, 'sweeper.lambda.ts'), names: SWEEPER_METRICS, constant: 'SWEEPER_METRICS' },
+  // the lifecycle events and their usage: both handlers publish them.
+  sessionEvents: { entry: path.join(SRC, 'orchestrator.lambda.ts'), names: EVENT_METRICS, constant: 'EVENT_METRICS' },
+  sweeperEvents: { entry: path.join(SRC, 'sweeper.lambda.ts'), names: EVENT_METRICS, constant: 'EVENT_METRICS' },
 };
 const ALL = new Set<string>(Object.values(METRIC));
 
@@ -46,7 +49,13 @@ function searchesIn(expression: string): Array<[string, string, string[]]> {
 }
 
 /** a value for the dimension argument of the methods of dimensioned metrics. */
-const DIMENSION_VALUES: Record<string, string> = { metricVmsSeen: 'RUNNING', metricLiveVms: '1' };
+const DIMENSION_VALUES: Record<string, string> = {
+  metricVmsSeen: 'RUNNING',
+  metricLiveVms: '1',
+  metricSessionEvents: 'Session Created',
+  metricSessionRunningSeconds: 'arn:aws:iam::123456789012:role/backend',
+  metricSessionSuspendedSeconds: 'arn:aws:iam::123456789012:role/backend',
+};
 
 /** the orchestrator's `metricXxx` methods of its own metrics (not `metric` itself), by method name. */
 function metricMethods(orchestrator: MicrovmOrchestrator): Map<string, Exposed> {
@@ -116,7 +125,7 @@ describe('metric contract', () => {
         const constant = constants.get(dimension);
         expect([name, dimension, constant !== undefined]).toEqual([name, dimension, true]);
         // the handler adds that dimension right where it emits the metric.
-        const emits = new RegExp(`addDimension\\(${constant},[^;]*;\\s*\\S+\\.addMetric\\(SWEEPER_METRICS\\.[A-Z_]+`);
+        const emits = new RegExp(`addDimension\\(${constant},[^;]*;\\s*\\S+\\.addMetric\\((?:SWEEPER|EVENT)_METRICS\\.[A-Z_]+`);
         expect([name, dimension, emits.test(sources)]).toEqual([name, dimension, true]);
         checked++;
       }

@@ -75,6 +75,19 @@ export function createDashboard(scope: Construct, metrics: MicrovmOrchestratorBa
           width: 12,
         }),
       ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Session events by type',
+          left: [metrics.metricSessionEventsByDetailType()],
+          right: [metrics.metricEventsFailed({ label: 'events not published' })],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Running seconds of ended sessions, per owner',
+          left: [metrics.metricSessionRunningSecondsByOwner()],
+          width: 12,
+        }),
+      ],
     ],
   });
 }

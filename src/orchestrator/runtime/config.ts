@@ -1,5 +1,6 @@
 import { Env, fail, optional, optionalInt, required } from './env';
 import { OWNER_KEYS, OwnerKey, allowedPrincipal } from './owner';
+import { EventsConfig, parseEventsConfig } from './session-usage';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, ENV, IMAGE_ARN_PATTERN, IdlePolicyWire, LIMITS } from '../../shared/contract';
 
 
@@ -31,6 +32,8 @@ export interface OrchestratorConfig {
    * their own sessions; undefined when shell access is off (the route is then absent).
    */
   readonly shellAllowedPrincipals?: ReadonlySet<string>;
+  /** Lifecycle events and usage: the bus (none: no events), the baseline memory and the optional pricing. */
+  readonly events: EventsConfig;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -94,6 +97,7 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
     maxSessionsPerOwner: optionalInt(env, ENV.MAX_SESSIONS_PER_OWNER, 1, Number.MAX_SAFE_INTEGER),
     ownerKey: ownerKey(env),
     shellAllowedPrincipals: shellAllowedPrincipals(env),
+    events: parseEventsConfig(env),
     ...telemetryNames(env),
   };
 }

@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdmissionCounter } from './admission-counter';
 import type { OrchestratorConfig } from './config';
 import type { Labels } from './labels';
+import type { SessionEvents } from './session-events';
 
 /** Constructor arguments of {@link SessionApi}. */
 export interface SessionApiProps {
@@ -16,6 +17,8 @@ export interface SessionApiProps {
   readonly metrics: Metrics;
   /** The `maxSessions` counter. @default built from `config.maxSessions` (disabled without it) */
   readonly admission?: AdmissionCounter;
+  /** Where lifecycle events go. @default SessionEvents.disabled() */
+  readonly events?: SessionEvents;
   /** Clock for leases and lifetimes (epoch ms). */
   readonly now?: () => number;
   /** How long a launch lease lasts before another caller may take the launch over. @default 30 s */

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-lambda-microvms';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
-import { ApiError, retryAfterOf } from './api-error';
-import { errorName, isRetryable } from './aws-errors';
+import { ApiError, toApiError } from './api-error';
+import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { labelsConflict, parseLabels, sameLabels } from './labels';
@@ -20,13 +20,16 @@ import { ownerPrincipal } from './owner';
 import { decidePut, PutStep } from './put-decision';
 import { expirationInMinutes, parseListQuery, parsePayload, parsePorts, parseShellTtlMinutes, parseTtlSeconds, TOKEN_HEADER } from './requests';
 import type { Caller, PutRequest, SessionApiProps } from './session-api-props';
+import { SessionEvents } from './session-events';
 import { ClaimedLaunch, SessionLauncher } from './session-launcher';
 import { hasLiveLease, isGoneState, isPastExpiry } from './session-rows';
+import { reportEnded, sessionFields } from './session-usage';
 import { render, stateOf, TokenBody } from './session-view';
 import { mintShellToken } from './shell-token';
 import { SessionItem, sha256Hex } from './table/schema';
-import { InvalidNextTokenError, SessionStore } from './table/session-store';
+import { SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
+import { SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 
 export type { SessionApiProps } from './session-api-props';
@@ -51,6 +54,7 @@ export class SessionApi {
   private readonly leaseMs: number;
   private readonly waitPolls: number;
   private readonly launcher: SessionLauncher;
+  private readonly events: SessionEvents;
 
   constructor(props: SessionApiProps) {
     this.microvms = props.microvms;
@@ -65,10 +69,14 @@ export class SessionApi {
     const { maxSessions, tableName } = props.config;
     const admission = props.admission
       ?? (maxSessions === undefined ? AdmissionCounter.disabled() : AdmissionCounter.of(props.documentClient, tableName, maxSessions));
-    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs });
+    this.events = props.events ?? SessionEvents.disabled();
+    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs, events: this.events });
   }
 
-  /** Answers one Function URL request; never throws and never returns a stack trace. */
+  /**
+   * Answers one Function URL request; never throws and never returns a stack trace. The lifecycle events the request
+   * caused are published once it is done, in one bounded attempt that never changes the answer.
+   */
   async handle(event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
     const context: { operation?: string; owner?: string; sessionId?: string } = {};
     let res: APIGatewayProxyStructuredResultV2;
@@ -76,10 +84,15 @@ export class SessionApi {
     try {
       res = await this.dispatch(event, context);
     } catch (err) {
-      const apiError = this.toApiError(err);
+      const apiError = toApiError(err, {
+        upstream: (e) => this.countUpstreamError(e, 'request'),
+        quota: () => this.count(SESSION_METRICS.QUOTA_REJECTIONS),
+        unexpected: (e) => this.logger.error('unexpected error', { error: errorName(e) }),
+      });
       errorCode = apiError.code;
       res = errorResponse(apiError);
     }
+    await this.events.flush();
     // ids and outcome only: the path of a rejected request is caller input and is not logged.
     this.logger.info('request handled', { ...context, statusCode: res.statusCode, errorCode });
     return res;
@@ -250,8 +263,10 @@ export class SessionApi {
       notRunning: () => this.notRunning(),
     }, row, minutes);
     this.count(SESSION_METRICS.SHELL_TOKENS_MINTED);
-    this.logger.info('shell token minted', {
-      caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes,
+    const audit = { caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes };
+    this.logger.info('shell token minted', audit);
+    this.events.emit(SESSION_EVENT_TYPES.SHELL_ACCESS_GRANTED, {
+      ...sessionFields(row), time: this.isoNow(), callerArn, expirationInMinutes: minutes,
     });
     return jsonResponse(200, { sessionId: row.sessionId, microvmId: row.microvmId, ...shell });
   }
@@ -273,7 +288,8 @@ export class SessionApi {
       throw err;
     }
     const vmState = action === 'suspend' ? 'SUSPENDING' : 'RUNNING';
-    await this.store.setVmState(row, vmState, this.isoNow());
+    await this.store.setVmState(row, vmState, this.isoNow(), action === 'suspend' ? 'begins' : 'ends');
+    this.events.emit(action === 'suspend' ? SESSION_EVENT_TYPES.SUSPENDED : SESSION_EVENT_TYPES.RESUMED, { ...sessionFields(row), time: this.isoNow() });
     if (action === 'resume') this.count(SESSION_METRICS.SESSIONS_RESUMED);
     this.logger.info(`session ${action} requested`, { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
     return jsonResponse(202, render(row, vmState));
@@ -293,6 +309,11 @@ export class SessionApi {
       // no row owns it any more and the sweeper terminates it.
       await this.launcher.terminateOrRelease(ending, ending.microvmId);
       if (await this.launcher.deleteRow(ending)) {
+        // a VM already seen TERMINATED had its end reported when it was seen;
+        // a launch row's microvmId is the previous generation's VM, whose end its claim reported.
+        if (ending.microvmId && ending.vmState !== 'TERMINATED' && row.status !== 'LAUNCHING') {
+          reportEnded(this.events, this.metrics, this.config.events, ending, 'deleted', this.now());
+        }
         this.count(SESSION_METRICS.SESSIONS_ENDED);
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);
@@ -335,6 +356,7 @@ export class SessionApi {
     try {
       await this.microvms.send(new ResumeMicrovmCommand({ microvmIdentifier: row.microvmId }));
       this.count(SESSION_METRICS.SESSIONS_RESUMED);
+      this.events.emit(SESSION_EVENT_TYPES.RESUMED, { ...sessionFields(row), time: this.isoNow() });
     } catch (err) {
       if (errorName(err) !== 'ConflictException') throw err;
       const vm = await this.microvms.send(new GetMicrovmCommand({ microvmIdentifier: row.microvmId }));
@@ -344,7 +366,7 @@ export class SessionApi {
       }
       vmState = vm.state;
     }
-    await this.store.setVmState(row, vmState, this.isoNow());
+    await this.store.setVmState(row, vmState, this.isoNow(), 'ends');
     return { ...row, vmState };
   }
 
@@ -406,25 +428,6 @@ export class SessionApi {
   }
 
   // ---- errors and metrics ----
-
-  private toApiError(err: unknown): ApiError {
-    if (err instanceof ApiError) return err;
-    if (err instanceof InvalidNextTokenError) return ApiError.badRequest('InvalidNextToken', err.message);
-    const e = err as { $metadata?: unknown; name?: string };
-    if (e && typeof e === 'object' && ('$metadata' in e || isRetryable(err))) {
-      this.countUpstreamError(err, 'request');
-      if (e.name === 'ServiceQuotaExceededException') {
-        this.count(SESSION_METRICS.QUOTA_REJECTIONS);
-        return ApiError.tooManyRequests('QuotaExceeded', 'the account has no MicroVM capacity left (service quota); retry later', 30);
-      }
-      if (isRetryable(err)) {
-        return ApiError.unavailable('UpstreamUnavailable', 'a backing service is throttling or failing; retry after Retry-After seconds', retryAfterOf(err, 2));
-      }
-      return ApiError.badGateway('UpstreamError', `a backing service rejected the request (${errorName(err)})`);
-    }
-    this.logger.error('unexpected error', { error: errorName(err) });
-    return new ApiError(500, 'InternalError', 'internal error');
-  }
 
   private countUpstreamError(err: unknown, operation: string): void {
     this.count(SESSION_METRICS.UPSTREAM_ERRORS);

@@ -8,10 +8,13 @@ import { ApiError } from './api-error';
 import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import type { Labels } from './labels';
+import type { SessionEvents } from './session-events';
 import { isGoneState } from './session-rows';
+import { endReasonOf, reportEnded, sessionFields } from './session-usage';
 import { clientTokenFor, SessionItem } from './table/schema';
 import { SessionStore } from './table/session-store';
 import { SESSION_METRICS } from '../../shared/contract';
+import { SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 /** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
 const ROW_RETENTION_SECONDS = 86_400;
@@ -50,6 +53,8 @@ export interface SessionLauncherProps {
   readonly metrics: Metrics;
   readonly now: () => number;
   readonly leaseMs: number;
+  /** Where lifecycle events are queued (the request publishes them when it is done). */
+  readonly events: SessionEvents;
 }
 
 /**
@@ -66,6 +71,7 @@ export class SessionLauncher {
   private readonly metrics: Metrics;
   private readonly now: () => number;
   private readonly leaseMs: number;
+  private readonly events: SessionEvents;
 
   constructor(props: SessionLauncherProps) {
     this.microvms = props.microvms;
@@ -76,13 +82,15 @@ export class SessionLauncher {
     this.metrics = props.metrics;
     this.now = props.now;
     this.leaseMs = props.leaseMs;
+    this.events = props.events;
   }
 
   /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
   async createRow(caller: { owner: string; ownerArn: string }, id: string, labels?: Labels): Promise<SessionItem | undefined> {
     // a concurrent PUT of this same session may have created it meanwhile: that is not a new
     // session, so re-read before rejecting.
-    if (!await this.admit(caller.owner, async () => !await this.store.get(caller.owner, id))) return undefined;
+    const key = { owner: caller.owner, sessionId: id, ownerArn: caller.ownerArn };
+    if (!await this.admit(key, async () => !await this.store.get(caller.owner, id))) return undefined;
     const now = this.isoNow();
     const item: SessionItem = {
       owner: caller.owner,
@@ -101,7 +109,7 @@ export class SessionLauncher {
     if (await this.overOwnerLimit(caller.owner)) {
       // a concurrent create for another session of this caller got in first: back out completely.
       await this.deleteRow(item);
-      throw this.ownerLimitRejected();
+      throw this.ownerLimitRejected(key);
     }
     return item;
   }
@@ -115,6 +123,11 @@ export class SessionLauncher {
   async claim(row: SessionItem, next: LeaseFields): Promise<ClaimedLaunch | undefined> {
     if (countsForAdmission(row)) {
       const claimed = await this.store.beginLaunch(row, next);
+      if (claimed && next.generation > row.generation && row.microvmId && row.status !== 'LAUNCHING') {
+        // this claim took the row off its previous VM, which nobody marked ended: its end is reported here, once.
+        const now = this.now();
+        reportEnded(this.events, this.metrics, this.config.events, row, row.status === 'ENDING' ? 'deleted' : endReasonOf(row, now), now);
+      }
       return claimed && { row: claimed, claim: 'continued' };
     }
     const unchanged = async () => {
@@ -122,7 +135,7 @@ export class SessionLauncher {
       return current !== undefined && current.generation === row.generation && current.status === row.status
         && current.leaseId === row.leaseId && !countsForAdmission(current);
     };
-    if (!await this.admit(row.owner, unchanged)) return undefined;
+    if (!await this.admit(row, unchanged)) return undefined;
     const claimed = await this.store.beginLaunch(row, next);
     if (!claimed) {
       await this.admission.release();
@@ -130,7 +143,7 @@ export class SessionLauncher {
     }
     if (await this.overOwnerLimit(row.owner)) {
       await this.abandon(claimed, 'readmitted');
-      throw this.ownerLimitRejected();
+      throw this.ownerLimitRejected(row);
     }
     return { row: claimed, claim: 'readmitted' };
   }
@@ -140,15 +153,15 @@ export class SessionLauncher {
    * answers 429 only if `stillNeeded` says the row in question did not change meanwhile (a concurrent PUT of the
    * same session may have created or relaunched it); otherwise false, and the caller re-reads.
    */
-  private async admit(owner: string, stillNeeded: () => Promise<boolean>): Promise<boolean> {
+  private async admit(key: AdmissionKey, stillNeeded: () => Promise<boolean>): Promise<boolean> {
     const { maxSessionsPerOwner } = this.config;
-    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(owner) >= maxSessionsPerOwner) {
+    if (maxSessionsPerOwner !== undefined && await this.store.countByOwner(key.owner) >= maxSessionsPerOwner) {
       if (!await stillNeeded()) return false;
-      throw this.ownerLimitRejected();
+      throw this.ownerLimitRejected(key);
     }
     if (!await this.admission.acquire(this.isoNow())) {
       if (!await stillNeeded()) return false;
-      throw this.admissionRejected(`the orchestrator already runs ${this.admission.max} sessions (maxSessions); retry later`);
+      throw this.admissionRejected(key, 'maxSessions', `the orchestrator already runs ${this.admission.max} sessions (maxSessions); retry later`);
     }
     return true;
   }
@@ -159,8 +172,8 @@ export class SessionLauncher {
     return maxSessionsPerOwner !== undefined && await this.store.countByOwner(owner) > maxSessionsPerOwner;
   }
 
-  private ownerLimitRejected(): ApiError {
-    return this.admissionRejected(`this caller already has ${this.config.maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
+  private ownerLimitRejected(key: AdmissionKey): ApiError {
+    return this.admissionRejected(key, 'maxSessionsPerOwner', `this caller already has ${this.config.maxSessionsPerOwner} sessions (maxSessionsPerOwner); delete one first`);
   }
 
   /** A fresh lease for `generation` of a session, with that generation's clientToken (and `labels`, when given). */
@@ -196,6 +209,9 @@ export class SessionLauncher {
         }
         // a created row that moved on to another generation is no longer ours alone to delete.
         await this.abandon(row, claim === 'created' && row.generation !== claimed.generation ? 'continued' : claim);
+        this.events.emit(SESSION_EVENT_TYPES.LAUNCH_FAILED, {
+          ...sessionFields({ ...row, microvmId: undefined, imageVersion: this.config.imageVersion }), time: this.isoNow(), reason: name,
+        });
         if (name === 'ServiceQuotaExceededException') {
           this.count(SESSION_METRICS.QUOTA_REJECTIONS);
           this.logger.warn('launch rejected by the memory quota', { owner: row.owner, sessionId: row.sessionId });
@@ -212,7 +228,8 @@ export class SessionLauncher {
         row = await this.nextGeneration(row);
         continue;
       }
-      this.metrics.addMetric(SESSION_METRICS.LAUNCH_LATENCY, MetricUnit.Milliseconds, Math.max(0, this.now() - started));
+      const latencyMs = Math.max(0, this.now() - started);
+      this.metrics.addMetric(SESSION_METRICS.LAUNCH_LATENCY, MetricUnit.Milliseconds, latencyMs);
       const startedAt = vm.startedAt instanceof Date ? vm.startedAt.getTime() : this.now();
       const lifetime = vm.maximumDurationInSeconds ?? this.config.maxDurationSeconds;
       const expiresAt = new Date(startedAt + lifetime * 1000).toISOString();
@@ -221,6 +238,7 @@ export class SessionLauncher {
         endpoint: toHttpsUrl(vm.endpoint ?? ''),
         vmState: vm.state ?? 'PENDING',
         imageVersion: vm.imageVersion ?? this.config.imageVersion,
+        startedAt: new Date(startedAt).toISOString(),
         expiresAt,
         updatedAt: this.isoNow(),
         ttl: Math.floor((startedAt + lifetime * 1000) / 1000) + ROW_RETENTION_SECONDS,
@@ -232,10 +250,14 @@ export class SessionLauncher {
         const current = await this.store.get(row.owner, row.sessionId);
         if (!current || current.generation !== row.generation) this.lostLease();
         final = { ...current, ...record, status: 'ACTIVE' };
-      } else if (!countsForAdmission(final)) {
-        // recorded a VM that was already TERMINATED (a spent clientToken replayed past the retries): the row
-        // stops counting, so its slot goes back.
-        await this.admission.release();
+      } else {
+        // only the request whose write recorded the VM reports it: a takeover that lost the write does not.
+        this.events.emit(SESSION_EVENT_TYPES.CREATED, { ...sessionFields(final), time: this.isoNow(), launchLatencyMs: latencyMs });
+        if (!countsForAdmission(final)) {
+          // recorded a VM that was already TERMINATED (a spent clientToken replayed past the retries): the row
+          // stops counting, so its slot goes back.
+          await this.admission.release();
+        }
       }
       this.count(SESSION_METRICS.SESSIONS_CREATED);
       this.logger.info('session launched', {
@@ -341,8 +363,11 @@ export class SessionLauncher {
     await this.terminateOrRelease(claimed.row, microvmId);
   }
 
-  private admissionRejected(message: string): ApiError {
+  private admissionRejected(key: AdmissionKey, limit: 'maxSessions' | 'maxSessionsPerOwner', message: string): ApiError {
     this.count(SESSION_METRICS.ADMISSION_REJECTIONS);
+    this.events.emit(SESSION_EVENT_TYPES.ADMISSION_REFUSED, {
+      owner: key.owner, sessionId: key.sessionId, ...key.ownerArn ? { ownerArn: key.ownerArn } : {}, time: this.isoNow(), reason: limit,
+    });
     return ApiError.tooManyRequests('AdmissionLimit', message, 30);
   }
 
@@ -358,6 +383,9 @@ export class SessionLauncher {
     this.metrics.addMetric(name, MetricUnit.Count, 1);
   }
 }
+
+/** Who an admission decision is about (a refusal's event names them). */
+type AdmissionKey = { readonly owner: string; readonly sessionId: string; readonly ownerArn?: string };
 
 function pickLease(row: SessionItem) {
   return {

@@ -1,4 +1,5 @@
 import { Env, fail, optional, optionalInt, required } from './env';
+import { EventsConfig, parseEventsConfig } from './session-usage';
 import { ENV, IMAGE_ARN_PATTERN, LIMITS } from '../../shared/contract';
 
 /** Per-run limits, so a large backlog is worked off over several runs instead of timing out. */
@@ -39,6 +40,8 @@ export interface SweeperConfig {
   readonly launchVersion?: string;
   /** How many of the newest image versions pruning keeps; undefined when pruning is off. */
   readonly keepVersions?: number;
+  /** Lifecycle events and usage of the sessions the sweeper sees end. Default: no events. */
+  readonly events?: EventsConfig;
 }
 
 /** Grace period when the environment gives none (the construct always sets one). */
@@ -66,6 +69,7 @@ export function parseSweeperConfig(env: Env = process.env): Omit<SweeperConfig, 
     maxSessionDurationSeconds: optionalInt(env, ENV.MAX_DURATION_SECONDS, 1, LIMITS.MAX_DURATION_SECONDS, 'seconds'),
     launchVersion: optional(env, ENV.IMAGE_VERSION),
     keepVersions: optionalInt(env, ENV.KEEP_VERSIONS, 1, LIMITS.VERSIONS_PER_IMAGE - 1, 'versions'),
+    events: parseEventsConfig(env),
   };
 }
 

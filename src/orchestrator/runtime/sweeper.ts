@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   GetMicrovmCommand,
+  GetMicrovmResponse,
   LambdaMicrovmsClient,
   ListMicrovmsCommand,
   MicrovmItem,
@@ -11,16 +12,20 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AdmissionCounter, countsForAdmission, SlotCounter } from './admission-counter';
 import { errorMessage, errorName } from './aws-errors';
-import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd, lastTouched, launchWindowClosed } from './session-rows';
+import { SessionEvents } from './session-events';
+import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd } from './session-rows';
+import { endReasonOf, reportEnded } from './session-usage';
+import { newRun, Run } from './sweep-run';
 import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
 import {
   BackoffOptions, Clock, DEFAULT_BACKOFF, forEachLimit, monotonicClock, RateLimiter, realSleep, RetryContext, Sleep, withRetries,
 } from './sweeper-pacing';
 import { ScannedSession, SuspectRow } from './table/schema';
-import { SweeperStore, TableSnapshot } from './table/sweeper-store';
+import { SweeperStore } from './table/sweeper-store';
 import { pruneAfterSweep, VersionPruner } from './version-pruner';
 import { LIMITS, LIVE_VM_STATES } from '../../shared/contract';
+import { SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 export interface SweeperOptions {
   readonly microvms: LambdaMicrovmsClient;
@@ -33,6 +38,11 @@ export interface SweeperOptions {
    * each run reconciles it with the table. Default {@link AdmissionCounter.disabled} (no `maxSessions`).
    */
   readonly admission?: AdmissionCounter;
+  /**
+   * Where the lifecycle events of the sessions this sweep sees end (and of the orphans it terminates) go; they are
+   * published together at the end of the run. Default {@link SessionEvents.disabled}.
+   */
+  readonly events?: SessionEvents;
   /** Deletes old image versions after a sweep whose list was complete. Default none (no pruning). */
   readonly pruner?: VersionPruner;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
@@ -47,28 +57,8 @@ export interface SweeperOptions {
 const PAGE_SIZE = LIMITS.LIST_PAGE_SIZE;
 /** A claim (or a termination) older than this is assumed lost and may be redone. */
 const CLAIM_TIMEOUT_MS = 5 * 60_000;
-/** Longest launch lease assumed when a LAUNCHING row carries no timestamp to date its launch by. */
-const MAX_LEASE_MS = 15 * 60_000;
-/** Clock skew allowed between the table's timestamps and the service's `startedAt`. */
-const LAUNCH_SKEW_MS = 60_000;
 /** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
 const SUSPECT_TTL_SECONDS = 2 * 86_400;
-
-/** State of one run. */
-interface Run {
-  readonly report: MutableReport;
-  readonly snapshot: TableSnapshot;
-  readonly byVm: Map<string, ScannedSession[]>;
-  /** VMs started at or after this may belong to a launch still in flight. */
-  readonly launchesSince: number;
-  readonly seen: Set<string>;
-  readonly table: SweeperStore;
-  readonly retry: RetryContext;
-  /** Milliseconds left before the run's deadline. */
-  readonly remainingMs: () => number;
-  /** Terminations reserved against the budget (a reservation is returned when its claim fails). */
-  readonly reserved: { count: number };
-}
 
 /**
  * The orphan sweeper. The service's own list is the ground truth: it terminates VMs of this image that no
@@ -90,6 +80,7 @@ export class Sweeper {
   private readonly maxTerminations: number;
   private readonly concurrency: number;
   private readonly admission: AdmissionCounter;
+  private readonly events: SessionEvents;
 
   constructor(private readonly options: SweeperOptions) {
     const { config } = options;
@@ -107,6 +98,7 @@ export class Sweeper {
     this.maxTerminations = config.budget.maxTerminations ?? DEFAULT_SWEEPER_BUDGET.maxTerminations;
     this.concurrency = config.concurrency ?? 4;
     this.admission = options.admission ?? AdmissionCounter.disabled();
+    this.events = options.events ?? SessionEvents.disabled();
   }
 
   /** One sweep. Never throws: failures are counted in `errors`, logged, and retried by the next run. */
@@ -139,7 +131,7 @@ export class Sweeper {
           const counted = snapshot.sessions.filter(countsForAdmission).length;
           await this.guard(report, () => this.reconcileSlots(report, retry, counter, counted));
         }
-        const run = this.newRun(report, snapshot, table, retry, remainingMs);
+        const run = newRun({ report, snapshot, table, retry, remainingMs }, this.now(), this.graceMs);
         await this.sweepList(run);
         await this.sweepRows(run);
         await this.sweepSuspects(run);
@@ -149,6 +141,7 @@ export class Sweeper {
       report.errors++;
       this.options.logger.error('sweep failed', { error: errorName(err), message: errorMessage(err) });
     }
+    await this.events.flush();
     report.durationMs = Math.round(this.clock() - started);
     publishReport(report, this.options.metrics, this.options.logger);
     return report;
@@ -165,32 +158,6 @@ export class Sweeper {
     }
     report.slotsReconciled = counter.count - rows;
     this.options.logger.info('reconciled the admission counter with the table', { counted: counter.count, rows });
-  }
-
-  private newRun(
-    report: MutableReport,
-    snapshot: TableSnapshot,
-    table: SweeperStore,
-    retry: RetryContext,
-    remainingMs: () => number,
-  ): Run {
-    const now = this.now();
-    const byVm = new Map<string, ScannedSession[]>();
-    let launchesSince = Number.POSITIVE_INFINITY;
-    for (const row of snapshot.sessions) {
-      if (row.microvmId) {
-        byVm.set(row.microvmId, [...(byVm.get(row.microvmId) ?? []), row]);
-      }
-      if (row.status === 'LAUNCHING' && !launchWindowClosed(row, now, this.graceMs)) {
-        // the launch may have started its VM without recording it yet: every VM started since it took its
-        // lease could be that VM. Only while it may still be running: a relaunch abandoned by its caller keeps
-        // its previous VM's id and would otherwise shield every VM started after it until the row expires.
-        const touched = lastTouched(row);
-        const since = Number.isFinite(touched) ? touched : (row.leaseExpiresAt ?? now) - MAX_LEASE_MS;
-        launchesSince = Math.min(launchesSince, since - LAUNCH_SKEW_MS);
-      }
-    }
-    return { report, snapshot, byVm, launchesSince, seen: new Set(), table, retry, remainingMs, reserved: { count: 0 } };
   }
 
   private async sweepList(run: Run): Promise<void> {
@@ -278,10 +245,10 @@ export class Sweeper {
       // seen by a sweep too recent to count as a second, independent sighting.
       return;
     }
-    await this.terminateOrphan(run, suspect, now);
+    await this.terminateOrphan(run, suspect, vm, now);
   }
 
-  private async terminateOrphan(run: Run, suspect: SuspectRow, now: number): Promise<void> {
+  private async terminateOrphan(run: Run, suspect: SuspectRow, vm: MicrovmItem, now: number): Promise<void> {
     const { table } = run;
     if (!this.mayTerminate(run)) {
       return;
@@ -299,6 +266,10 @@ export class Sweeper {
     if (done) {
       run.report.orphansTerminated++;
       this.options.logger.info('terminated orphan', { microvmId: suspect.microvmId, firstSeenAt: suspect.firstSeenAt });
+      this.events.emit(SESSION_EVENT_TYPES.ORPHAN_TERMINATED, {
+        microvmId: suspect.microvmId, ...vm.imageVersion ? { imageVersion: vm.imageVersion } : {},
+        time: new Date(this.now()).toISOString(), reason: 'orphan',
+      });
     }
   }
 
@@ -348,8 +319,12 @@ export class Sweeper {
     }
   }
 
-  /** Marks (or, for an ENDING session, deletes) a row whose VM is gone. */
-  private async repairRow(run: Run, row: ScannedSession, now: number): Promise<void> {
+  /**
+   * Marks (or, for an ENDING session, deletes) a row whose VM is gone, and reports the end: the conditional write
+   * that took the row off its VM is made once, so the `Session Ended` event is too. `seen` is the VM as a
+   * GetMicrovm already showed it, if one did.
+   */
+  private async repairRow(run: Run, row: ScannedSession, now: number, seen?: GetMicrovmResponse): Promise<void> {
     const { table } = run;
     if (hasLiveLease(row, now)) {
       return;
@@ -357,10 +332,13 @@ export class Sweeper {
     let repaired = false;
     if (row.status === 'ENDING') {
       repaired = await this.deleteRow(run, row);
+      // a VM already marked TERMINATED had its end reported then.
+      if (repaired && row.microvmId && countsForAdmission(row)) reportEnded(this.events, this.options.metrics, this.eventsConfig, row, 'deleted', now);
     } else if (countsForAdmission(row) && await table.markTerminated(row, new Date(now).toISOString())) {
       // the session no longer counts toward the admission limits: its slot goes back.
       await withRetries(run.retry, () => this.admission.release());
       repaired = true;
+      await this.reportVmEnded(run, row, now, seen);
     }
     if (repaired) {
       run.report.rowsRepaired++;
@@ -384,8 +362,9 @@ export class Sweeper {
         run.report.remaining.rowsToCheck++;
         return;
       }
-      if (await this.isGone(run, row.microvmId!)) {
-        await this.repairRow(run, row, now);
+      const vm = await this.describeVm(run, row.microvmId!);
+      if (!vm || vm.state === 'TERMINATED') {
+        await this.repairRow(run, row, now, vm);
       }
     }));
     await forEachLimit(deadLaunches, this.concurrency, (row) => this.guard(run.report, async () => {
@@ -417,17 +396,36 @@ export class Sweeper {
     return true;
   }
 
-  private async isGone(run: Run, microvmId: string): Promise<boolean> {
+  /** The VM as GetMicrovm shows it; undefined when it no longer exists. */
+  private async describeVm(run: Run, microvmId: string): Promise<GetMicrovmResponse | undefined> {
     try {
       const command = new GetMicrovmCommand({ microvmIdentifier: microvmId });
-      const vm = await withRetries(run.retry, () => this.options.microvms.send(command), this.getLimiter);
-      return vm.state === 'TERMINATED';
+      return await withRetries(run.retry, () => this.options.microvms.send(command), this.getLimiter);
     } catch (err) {
       if (errorName(err) === 'ResourceNotFoundException') {
-        return true;
+        return undefined;
       }
       throw err;
     }
+  }
+
+  /**
+   * Reports the end of a session whose VM ended on its own (or by the sweeper's hand): why, from the service's
+   * `stateReason` (one GetMicrovm when events are on and the list was all this run saw of it), and its usage.
+   */
+  private async reportVmEnded(run: Run, row: ScannedSession, now: number, seen?: GetMicrovmResponse): Promise<void> {
+    let vm = seen;
+    if (!vm && this.events.enabled) {
+      // the reason is worth one read, not a failed report: without it the event says `vmEnded`.
+      vm = await this.describeVm(run, row.microvmId!).catch(() => undefined);
+    }
+    const endedAt = vm?.terminatedAt instanceof Date ? vm.terminatedAt.getTime() : now;
+    const stateReason = vm?.stateReason ?? undefined;
+    reportEnded(this.events, this.options.metrics, this.eventsConfig, row, endReasonOf(row, endedAt, stateReason), endedAt, stateReason);
+  }
+
+  private get eventsConfig() {
+    return this.options.config.events ?? {};
   }
 
   /** Runs one unit of work; a failure is counted and logged and never stops the rest of the sweep. */

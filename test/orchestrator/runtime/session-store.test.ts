@@ -29,7 +29,7 @@ function launching(sessionId: string, overrides: Partial<SessionItem> = {}): Ses
   };
 }
 
-const VM = { microvmId: 'mvm-1', endpoint: 'https://mvm-1.example', vmState: 'PENDING', imageVersion: '1', expiresAt: '2026-01-01T01:00:00.000Z', updatedAt: 'u', ttl: 1 };
+const VM = { microvmId: 'mvm-1', endpoint: 'https://mvm-1.example', vmState: 'PENDING', imageVersion: '1', startedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T01:00:00.000Z', updatedAt: 'u', ttl: 1 };
 
 beforeAll(async () => {
   dynamo = await startDynalite();

@@ -6,6 +6,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Quer
 import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo, type VmSnapshot } from '../../../src/local';
 import { createSessionsTable } from '../../../src/local/sessions-table';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
+import type { SessionEvents } from '../../../src/orchestrator/runtime/session-events';
 import { Sweeper } from '../../../src/orchestrator/runtime/sweeper';
 import { SweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
 import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
@@ -94,6 +95,8 @@ export interface SweeperExtras {
   /** Version pruning after a complete list. */
   readonly pruner?: VersionPruner;
   readonly logger?: Logger;
+  /** Where the sweep's lifecycle events go. */
+  readonly events?: SessionEvents;
 }
 
 /** A sweeper's configuration for a test; `admissionCounter` gives it the `maxSessions` counter, as the handler does when it is set. */
@@ -124,6 +127,7 @@ export function newSweeper(fx: Fixture, setup: SweeperSetup = {}, extra: Sweeper
     logger: extra.logger ?? quietLogger(),
     metrics: extra.metrics ?? quietMetrics(),
     pruner: extra.pruner,
+    events: extra.events,
     admission: admissionCounter ? AdmissionCounter.of(fx.documentClient, fx.tableName) : undefined,
     now: () => fx.emulator.now(),
     clock: extra.clock,

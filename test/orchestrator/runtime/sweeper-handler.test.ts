@@ -16,6 +16,9 @@ describe('parseSweeperConfig', () => {
       [ENV.ORPHAN_GRACE_SECONDS]: '900',
       [ENV.MAX_DURATION_SECONDS]: '3600',
       [ENV.MAX_SESSIONS]: '50',
+      [ENV.EVENT_BUS_NAME]: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+      [ENV.BASELINE_MEMORY_MIB]: '2048',
+      [ENV.USAGE_PRICING]: '{"perGbSecond":0.00001,"perVcpuSecond":0.00002,"currency":"EUR"}',
     };
 
     // WHEN / THEN
@@ -24,6 +27,11 @@ describe('parseSweeperConfig', () => {
       imageArn: IMAGE,
       orphanGracePeriodSeconds: 900,
       maxSessionDurationSeconds: 3600,
+      events: {
+        eventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/default',
+        memoryMiB: 2048,
+        pricing: { perGbSecond: 0.00001, perVcpuSecond: 0.00002, currency: 'EUR' },
+      },
     });
     expect(countsAdmission(env)).toBe(true);
   });
@@ -34,6 +42,7 @@ describe('parseSweeperConfig', () => {
       imageArn: IMAGE,
       orphanGracePeriodSeconds: DEFAULT_ORPHAN_GRACE_SECONDS,
       maxSessionDurationSeconds: undefined,
+      events: {},
     });
     expect(countsAdmission({ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE })).toBe(false);
   });
@@ -42,6 +51,10 @@ describe('parseSweeperConfig', () => {
     [{ [ENV.IMAGE_ARN]: IMAGE }, /SESSIONS_TABLE_NAME must be set/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: 'sandbox' }, /MICROVM_IMAGE_ARN must be a colon-form MicroVM image ARN.*got "sandbox"/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.ORPHAN_GRACE_SECONDS]: '1.5' }, /MICROVM_ORPHAN_GRACE_SECONDS must be a whole number/],
+    [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.USAGE_PRICING]: '{"perGbSecond":-1,"perVcpuSecond":0,"currency":"USD"}' },
+      /MICROVM_USAGE_PRICING must be empty or a JSON object \{perGbSecond, perVcpuSecond/],
+    [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.USAGE_PRICING]: 'cheap' }, /MICROVM_USAGE_PRICING must be empty or a JSON object/],
+    [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.BASELINE_MEMORY_MIB]: '2GB' }, /MICROVM_BASELINE_MEMORY_MIB must be a whole number of MiB/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.MAX_DURATION_SECONDS]: '99999' }, /MICROVM_MAX_DURATION_SECONDS must be .* to 28800/],
     [{ [ENV.TABLE_NAME]: 't', [ENV.IMAGE_ARN]: IMAGE, [ENV.KEEP_VERSIONS]: '0' }, /MICROVM_KEEP_VERSIONS must be a whole number of versions from 1 to 49/],
   ])('fails if the environment is invalid (%#)', (env, message) => {

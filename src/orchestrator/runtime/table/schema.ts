@@ -25,6 +25,12 @@ export interface SessionItem {
   /** The caller's labels for this generation (absent: none). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly createdAt: string;
+  /** When this generation's VM started (the service's `startedAt`), the start of its usage. */
+  readonly startedAt?: string;
+  /** Set while the VM is suspended by the API's SuspendMicrovm (usage); cleared by its resume. */
+  readonly suspendedAt?: string;
+  /** Milliseconds this generation spent suspended by the API, over its completed suspensions. */
+  readonly suspendedMs?: number;
   readonly expiresAt?: string;
   readonly clientToken: string;
   readonly updatedAt: string;
@@ -35,6 +41,8 @@ export interface SessionItem {
 /** The session fields the sweeper's scan reads (its projection). */
 export const SCANNED_SESSION_FIELDS = [
   'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState', 'createdAt', 'expiresAt', 'updatedAt',
+  // what a `Session Ended` event the sweeper publishes carries.
+  'ownerArn', 'imageVersion', 'labels', 'startedAt', 'suspendedAt', 'suspendedMs',
 ] as const satisfies ReadonlyArray<keyof SessionItem>;
 
 /**

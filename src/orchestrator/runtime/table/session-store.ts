@@ -115,7 +115,9 @@ export class SessionStore {
   /** Records the launched VM and drops the lease, only if the caller still holds it. */
   async finishLaunch(
     row: SessionItem,
-    vm: { microvmId: string; endpoint: string; vmState: string; imageVersion?: string; expiresAt: string; updatedAt: string; ttl: number },
+    vm: {
+      microvmId: string; endpoint: string; vmState: string; imageVersion?: string; startedAt: string; expiresAt: string; updatedAt: string; ttl: number;
+    },
   ): Promise<SessionItem | undefined> {
     const names: Record<string, string> = { '#status': 'status', '#ttl': 'ttl' };
     const values: Record<string, unknown> = {
@@ -126,10 +128,11 @@ export class SessionStore {
       ':ep': vm.endpoint,
       ':vs': vm.vmState,
       ':exp': vm.expiresAt,
+      ':st': vm.startedAt,
       ':u': vm.updatedAt,
       ':ttl': vm.ttl,
     };
-    let set = 'SET #status = :active, microvmId = :mid, endpoint = :ep, vmState = :vs, expiresAt = :exp, updatedAt = :u, #ttl = :ttl';
+    let set = 'SET #status = :active, microvmId = :mid, endpoint = :ep, vmState = :vs, startedAt = :st, expiresAt = :exp, updatedAt = :u, #ttl = :ttl';
     if (vm.imageVersion !== undefined) {
       set += ', imageVersion = :iv';
       values[':iv'] = vm.imageVersion;
@@ -138,7 +141,8 @@ export class SessionStore {
       TableName: this.tableName,
       Key: keyOf(row),
       ConditionExpression: 'leaseId = :lid AND generation = :g',
-      UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt`,
+      // a new VM starts its usage afresh: the previous generation's suspensions are not its own.
+      UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt, suspendedAt, suspendedMs`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
@@ -197,14 +201,24 @@ export class SessionStore {
   }
 
   /** Records the last seen VM state of an ACTIVE row of this generation; false if it changed. */
-  async setVmState(row: SessionItem, vmState: string, updatedAt: string): Promise<boolean> {
+  async setVmState(row: SessionItem, vmState: string, updatedAt: string, suspension?: 'begins' | 'ends'): Promise<boolean> {
+    const values: Record<string, unknown> = { ':g': row.generation, ':active': 'ACTIVE', ':vs': vmState, ':u': updatedAt };
+    let update = 'SET vmState = :vs, updatedAt = :u';
+    // usage: the API's own suspensions, timed from the suspend it asked for to the resume it asked for.
+    if (suspension === 'begins') {
+      update += ', suspendedAt = if_not_exists(suspendedAt, :u)';
+    } else if (suspension === 'ends' && row.suspendedAt) {
+      update += ', suspendedMs = if_not_exists(suspendedMs, :zero) + :ms REMOVE suspendedAt';
+      values[':zero'] = 0;
+      values[':ms'] = Math.max(0, Date.parse(updatedAt) - Date.parse(row.suspendedAt)) || 0;
+    }
     return conditionalWrite(() => this.documentClient.send(new UpdateCommand({
       TableName: this.tableName,
       Key: keyOf(row),
       ConditionExpression: 'generation = :g AND #status = :active',
-      UpdateExpression: 'SET vmState = :vs, updatedAt = :u',
+      UpdateExpression: update,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':g': row.generation, ':active': 'ACTIVE', ':vs': vmState, ':u': updatedAt },
+      ExpressionAttributeValues: values,
     })));
   }
 

@@ -81,6 +81,12 @@ export class SweeperStore {
             createdAt: optString(item.createdAt),
             expiresAt: optString(item.expiresAt),
             updatedAt: optString(item.updatedAt),
+            ownerArn: optString(item.ownerArn),
+            imageVersion: optString(item.imageVersion),
+            labels: labelsOf(item.labels),
+            startedAt: optString(item.startedAt),
+            suspendedAt: optString(item.suspendedAt),
+            suspendedMs: optNumber(item.suspendedMs),
           });
         }
       }
@@ -231,4 +237,11 @@ function optNumber(v: unknown): number | undefined {
   }
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** A row's labels as stored (a map of strings); anything else reads as none. */
+function labelsOf(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value).filter(([, v]) => typeof v === 'string');
+  return entries.length ? Object.fromEntries(entries) as Record<string, string> : undefined;
 }
