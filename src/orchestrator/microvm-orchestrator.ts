@@ -18,15 +18,15 @@ import { newAlarmTopic, newSweeperFailureQueue, notify } from './private/operati
 import { resolveProps } from './private/resolve-props';
 import { SmokeTestResource } from './private/smoke-test-resource';
 import { SessionOwner } from './session-owner';
-import { IMicrovmImage } from '../image/microvm-image-base';
 import { MicrovmImage } from '../image/microvm-image';
+import { IMicrovmImage } from '../image/microvm-image-base';
 import { EgressConfig } from '../network/egress';
 import { DEFAULT_METRICS_NAMESPACE, ENV, TABLE } from '../shared/contract';
-import { SESSION_EVENT_SOURCE, SESSION_EVENT_TYPES } from '../shared/session-events';
 import { allowLogsToUse, newEncryptionKey } from '../shared/encryption';
 import { RUN_CONFIGURATION_METADATA_KEY, RunConfigurationMetadata } from '../shared/metadata';
 import { logGroupFor } from '../shared/microvm-logging';
 import { warnIfRegionLacksMicrovms } from '../shared/regions';
+import { SESSION_EVENT_SOURCE, SESSION_EVENT_TYPES } from '../shared/session-events';
 import { invalidProp, validateIn } from '../shared/validation';
 
 /**
@@ -333,7 +333,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       validateIn(this, () => {
         for (const [name, rate] of Object.entries({ perGbSecond: pricing.perGbSecond, perVcpuSecond: pricing.perVcpuSecond })) {
           if (!Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate >= 0)) {
-            throw invalidProp(`usagePricing.${name}`, rate, 'be a number >= 0', 'Use the price per second from the Lambda pricing page.');
+            throw invalidProp(`usagePricing.${name}`, Number.isNaN(rate) ? 'NaN' : rate, 'be a number >= 0', 'Use the price per second from the Lambda pricing page.');
           }
         }
         if (pricing.currency !== undefined && !/^[A-Z]{3}$/.test(pricing.currency)) {

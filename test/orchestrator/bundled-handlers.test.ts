@@ -5,7 +5,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { GetMicrovmImageCommand, GetMicrovmImageVersionCommand } from '@aws-sdk/client-lambda-microvms';
 import { body, CREDENTIALS, event, Rig, startRig } from './runtime/harness';
-import { DataPlaneApps } from '../../src/local';
+import { DataPlaneApps, LocalEventBus } from '../../src/local';
 import { ENV } from '../../src/shared/contract';
 
 // what Lambda runs is the esbuild bundle in assets/, not the TypeScript under src/: a bundling option (module-first
@@ -87,6 +87,35 @@ describe('the bundled handlers', () => {
     expect([created.statusCode, warm.statusCode, described.statusCode, deleted.statusCode]).toEqual([201, 200, 200, 204]);
     expect(body(warm).microvmId).toBe(body(created).microvmId);
     expect(rig.emulator.callCounts()).toMatchObject({ RunMicrovm: 1, CreateMicrovmAuthToken: 2, TerminateMicrovm: 1 });
+  });
+
+  test('the orchestrator bundle publishes lifecycle events through AWS_ENDPOINT_URL_EVENTBRIDGE, none on the warm PUT', async () => {
+    // GIVEN
+    const bus = await LocalEventBus.start({ busNames: ['sessions'] });
+    try {
+      const busEnv = {
+        AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+        [ENV.EVENT_BUS_NAME]: 'arn:aws:events:us-east-1:123456789012:event-bus/sessions',
+        [ENV.SERVICE_NAME]: 'bundle-service',
+      };
+
+      // WHEN
+      const [created, warm, deleted] = await invokeBundle(ORCHESTRATOR, [
+        event('PUT', '/sessions/bundle-ev', { body: { labels: { tenant: 'acme' } } }),
+        event('PUT', '/sessions/bundle-ev'),
+        event('DELETE', '/sessions/bundle-ev'),
+      ], busEnv);
+
+      // THEN
+      expect([created.statusCode, warm.statusCode, deleted.statusCode]).toEqual([201, 200, 204]);
+      expect(bus.putEventsCalls).toBe(2);
+      expect(bus.events.map((e) => [e.detailType, e.detail.service, e.detail.labels])).toEqual([
+        ['Session Created', 'bundle-service', { tenant: 'acme' }],
+        ['Session Ended', 'bundle-service', { tenant: 'acme' }],
+      ]);
+    } finally {
+      await bus.stop();
+    }
   });
 
   test('the sweeper bundle lists the image\'s MicroVMs and reports a sweep', async () => {

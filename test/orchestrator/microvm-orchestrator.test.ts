@@ -237,6 +237,11 @@ describe('orchestrator function', () => {
       MICROVM_MAX_SESSIONS: '',
       MICROVM_MAX_SESSIONS_PER_OWNER: '',
       MICROVM_OWNER_KEY: 'PRINCIPAL',
+      // lifecycle events go to the default bus; the usage knows the image's baseline memory.
+      MICROVM_EVENT_BUS_NAME: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']],
+      },
+      MICROVM_BASELINE_MEMORY_MIB: '2048',
       POWERTOOLS_METRICS_NAMESPACE: 'LambdaMicrovms',
       POWERTOOLS_SERVICE_NAME: orchestrator.serviceName,
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
@@ -497,6 +502,10 @@ describe('sweeper', () => {
       // the version the smoke test passed is the one pruning never deletes.
       MICROVM_IMAGE_VERSION: { 'Fn::GetAtt': [SMOKE_TEST_ID, 'ImageVersion'] },
       MICROVM_KEEP_VERSIONS: '10',
+      MICROVM_EVENT_BUS_NAME: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']],
+      },
+      MICROVM_BASELINE_MEMORY_MIB: '2048',
       POWERTOOLS_METRICS_NAMESPACE: 'LambdaMicrovms',
       POWERTOOLS_SERVICE_NAME: orchestrator.serviceName,
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',

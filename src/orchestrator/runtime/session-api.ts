@@ -263,8 +263,9 @@ export class SessionApi {
       notRunning: () => this.notRunning(),
     }, row, minutes);
     this.count(SESSION_METRICS.SHELL_TOKENS_MINTED);
-    const audit = { caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes };
-    this.logger.info('shell token minted', audit);
+    this.logger.info('shell token minted', {
+      caller: callerArn, principal, owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId, expirationInMinutes: minutes,
+    });
     this.events.emit(SESSION_EVENT_TYPES.SHELL_ACCESS_GRANTED, {
       ...sessionFields(row), time: this.isoNow(), callerArn, expirationInMinutes: minutes,
     });

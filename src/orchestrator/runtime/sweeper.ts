@@ -15,8 +15,8 @@ import { errorMessage, errorName } from './aws-errors';
 import { SessionEvents } from './session-events';
 import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd } from './session-rows';
 import { endReasonOf, reportEnded } from './session-usage';
-import { newRun, Run } from './sweep-run';
 import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
+import { newRun, Run } from './sweep-run';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
 import {
   BackoffOptions, Clock, DEFAULT_BACKOFF, forEachLimit, monotonicClock, RateLimiter, realSleep, RetryContext, Sleep, withRetries,
@@ -267,8 +267,10 @@ export class Sweeper {
       run.report.orphansTerminated++;
       this.options.logger.info('terminated orphan', { microvmId: suspect.microvmId, firstSeenAt: suspect.firstSeenAt });
       this.events.emit(SESSION_EVENT_TYPES.ORPHAN_TERMINATED, {
-        microvmId: suspect.microvmId, ...vm.imageVersion ? { imageVersion: vm.imageVersion } : {},
-        time: new Date(this.now()).toISOString(), reason: 'orphan',
+        microvmId: suspect.microvmId,
+        ...vm.imageVersion ? { imageVersion: vm.imageVersion } : {},
+        time: new Date(this.now()).toISOString(),
+        reason: 'orphan',
       });
     }
   }

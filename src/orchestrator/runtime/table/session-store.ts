@@ -116,7 +116,14 @@ export class SessionStore {
   async finishLaunch(
     row: SessionItem,
     vm: {
-      microvmId: string; endpoint: string; vmState: string; imageVersion?: string; startedAt: string; expiresAt: string; updatedAt: string; ttl: number;
+      microvmId: string;
+      endpoint: string;
+      vmState: string;
+      imageVersion?: string;
+      startedAt: string;
+      expiresAt: string;
+      updatedAt: string;
+      ttl: number;
     },
   ): Promise<SessionItem | undefined> {
     const names: Record<string, string> = { '#status': 'status', '#ttl': 'ttl' };
