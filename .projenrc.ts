@@ -38,6 +38,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'dynalite@4.0.0',
     'fast-check@^4.10.2',
+    'ajv@^6.12.6',
     'esbuild',
   ],
   // the handlers are bundled below without projen's generated function classes, which fix the runtime at our build:

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ALICE, BOB, body, event, Rig, startRig, untilSettled } from './harness';
@@ -19,6 +21,8 @@ const ENV_KEYS = ['AWS_ENDPOINT_URL_EVENTBRIDGE', 'AWS_REGION', 'AWS_ACCESS_KEY_
 let rig: Rig;
 let bus: LocalEventBus;
 const saved: Record<string, string | undefined> = {};
+/** every event the bus recorded in this file's tests, checked against the documented schema at the end. */
+const allSeen: RecordedEvent[] = [];
 /** EventsPublished / EventsFailed as the publisher counted them. */
 const counted: Record<string, number> = {};
 
@@ -42,6 +46,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   rig.resetCounts();
+  allSeen.push(...bus.events);
   bus.clear();
   for (const key of Object.keys(counted)) delete counted[key];
 });
@@ -299,5 +304,22 @@ describe('shell access granted', () => {
     expect(granted[0].detail).toMatchObject({ sessionId: 'ev-shell', callerArn: ALICE, ownerArn: ALICE, expirationInMinutes: 10 });
     expect(body(res).token).toEqual(expect.any(String));
     expect(granted[0].rawDetail).not.toContain(body(res).token);
+  });
+});
+
+describe('the documented schema (docs/events.schema.json)', () => {
+  test('every event these tests recorded, of every detail-type, matches it exactly', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = require('ajv');
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'events.schema.json'), 'utf8'));
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    allSeen.push(...bus.events);
+    const invalid = allSeen
+      .map((e) => ({ type: e.detailType, ok: validate({ 'source': e.source, 'detail-type': e.detailType, 'detail': e.detail }), errors: validate.errors }))
+      .filter((r) => !r.ok);
+    expect(invalid).toEqual([]);
+    expect(new Set(allSeen.map((e) => e.detailType))).toEqual(new Set(Object.values(T)));
+    // the schema's list of detail-types is the contract's.
+    expect(schema.properties['detail-type'].enum.sort()).toEqual(Object.values(T).sort());
   });
 });
