@@ -116,6 +116,18 @@ async function sessionDemo(): Promise<void> {
     const vms = server.emulator.listVms();
     console.log(`\nMicroVMs launched: ${vms.length}; states now: ${vms.map((vm: any) => vm.state).join(', ')}`);
     console.log(`MicroVM API calls in total: ${JSON.stringify(server.emulator.callCounts())}`);
+    // the lifecycle events the handler published (to the local stand-in for EventBridge), in order.
+    console.log(`\nLifecycle events (${server.eventBus.putEventsCalls} PutEvents calls; none for the warm PUT):`);
+    for (const e of server.eventBus.events) {
+      const d = e.detail as Record<string, unknown>;
+      const usage = d.usage as Record<string, unknown> | undefined;
+      console.log(`  ${e.detailType}: session ${d.sessionId ?? '-'} generation ${d.generation ?? '-'}${d.reason ? `, reason ${d.reason}` : ''}`
+        + `${usage ? `, running ${usage.runningSeconds} s, suspended ${usage.suspendedSeconds} s` : ''}`);
+    }
+    const types = server.eventBus.events.map((e) => e.detailType).join(',');
+    if (types !== 'Session Created,Session Suspended,Session Resumed,Session Ended' && types !== 'Session Created,Session Suspended,Session Ended') {
+      throw new Error(`the demo expected Created, Suspended, (Resumed,) Ended events, got ${types}`);
+    }
   } finally {
     await server.stop();
   }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startDynalite, type LocalDynamo } from './dynalite';
 import { MicrovmEmulator } from './emulator';
+import { LocalEventBus } from './event-bus';
 import { readBody } from './http-body';
 import { createSessionsTable } from './sessions-table';
 import type { EmulatorOptions } from './types';
@@ -38,6 +39,8 @@ export interface DevServer {
   readonly dynamo: LocalDynamo;
   readonly imageArn: string;
   readonly tableName: string;
+  /** The local stand-in for EventBridge the session lifecycle events go to (`AWS_ENDPOINT_URL_EVENTBRIDGE`). */
+  readonly eventBus: LocalEventBus;
   stop(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const accountId = options.accountId ?? '123456789012';
   const emulator = await MicrovmEmulator.start({ accountId, launchDelayMs: 1000, ...options.emulator });
   const dynamo = await startDynalite();
+  const eventBus = await LocalEventBus.start();
   const imageArn = emulator.registerImage({ name: 'local-sandbox', hooksPort: 9000 });
   const tableName = 'local-sessions';
   const credentials = { accessKeyId: 'AKIDLOCALDEVSERVER00', secretAccessKey: 'local-dev-server-secret' };
@@ -71,6 +75,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_LAMBDA_MICROVMS: emulator.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
     AWS_REGION: emulator.region,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
@@ -79,6 +84,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     [ENV.APP_PORTS]: '[8080]',
     [ENV.HOOKS_PORT]: '9000',
     [ENV.SERVICE_NAME]: 'microvm-orchestrator-local',
+    [ENV.EVENT_BUS_NAME]: 'default',
+    [ENV.BASELINE_MEMORY_MIB]: '2048',
     ...options.environment,
   });
   delete process.env.AWS_SESSION_TOKEN;
@@ -98,6 +105,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     dynamo,
     imageArn,
     tableName,
+    eventBus,
     stop: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -105,6 +113,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       });
       await emulator.stop();
       await dynamo.stop();
+      await eventBus.stop();
     },
   };
 }
