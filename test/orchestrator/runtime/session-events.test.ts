@@ -307,6 +307,65 @@ describe('shell access granted', () => {
   });
 });
 
+describe('end reasons from the service and the sweeper', () => {
+  test('a VM the idle policy ended is reported as idleTimeout', async () => {
+    // GIVEN a long-lived session that idles (600 s) and then stays suspended past suspendedDurationSeconds (3600 s)
+    const a = api({ [ENV.MAX_DURATION_SECONDS]: '28800' });
+    await a.handle(event('PUT', '/sessions/ev-idle'));
+    advance(600_000 + 1000);
+    advance(3600_000 + 1000);
+
+    // WHEN
+    await sweeper().run();
+
+    // THEN
+    const ended = ofSession('ev-idle', T.ENDED);
+    expect(ended.map((e) => e.detail.reason)).toEqual(['idleTimeout']);
+    expect(String(ended[0].detail.stateReason)).toMatch(/idle policy/);
+  });
+
+  test('a VM the sweeper ended past the session\'s end is reported once, as sweeper', async () => {
+    // GIVEN a VM allowed 8 hours, and a sweeper that ends sessions after 1 hour
+    const a = api({ [ENV.MAX_DURATION_SECONDS]: '28800' });
+    await a.handle(event('PUT', '/sessions/ev-swept'));
+    await a.handle(event('POST', '/sessions/ev-swept/token', { body: { ports: [8080] } }));
+    advance(HOUR_MS + 60_000);
+
+    // WHEN the first sweep terminates it and the next ones see it TERMINATED
+    await sweeper().run();
+    await sweeper().run();
+    await sweeper().run();
+
+    // THEN
+    expect(ofSession('ev-swept', T.ENDED).map((e) => e.detail.reason)).toEqual(['sweeper']);
+  });
+
+  test('under 20% injected throttling and 5xx, concurrent PUTs and DELETEs give one Created and one Ended per generation', async () => {
+    // GIVEN
+    const a = api();
+    const ids = Array.from({ length: 8 }, (_, i) => `ev-storm-${i}`);
+    rig.emulator.setFaults({ throttleRate: 0.1, errorRate: 0.05, errorAfterEffectRate: 0.05 });
+    try {
+      // WHEN 64 PUTs (8 per session) race, each retried until it settles, then 3 DELETEs per session race
+      const puts = await Promise.all(ids.flatMap((id) => Array.from({ length: 8 }, () => untilSettled(() => a.handle(event('PUT', `/sessions/${id}`)), 200, [502, 503, 429]))));
+      expect(puts.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
+      const deletes = await Promise.all(ids.flatMap((id) => Array.from({ length: 3 }, () => untilSettled(() => a.handle(event('DELETE', `/sessions/${id}`)), 200, [502, 503, 429]))));
+      expect(deletes.every((r) => r.statusCode === 204)).toBe(true);
+    } finally {
+      rig.emulator.setFaults({});
+    }
+
+    // THEN per session: each generation created once and ended once, as deleted
+    for (const id of ids) {
+      const created = ofSession(id, T.CREATED).map((e) => e.detail.generation);
+      const ended = ofSession(id, T.ENDED).map((e) => e.detail.generation);
+      expect([id, created.length > 0, new Set(created).size]).toEqual([id, true, created.length]);
+      expect([id, [...ended].sort()]).toEqual([id, [...created].sort()]);
+      expect(ofSession(id, T.ENDED).map((e) => e.detail.reason)).toEqual(created.map(() => 'deleted'));
+    }
+  });
+});
+
 describe('the documented schema (docs/events.schema.json)', () => {
   test('every event these tests recorded, of every detail-type, matches it exactly', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
