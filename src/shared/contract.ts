@@ -144,6 +144,14 @@ export const OWNER_DIMENSION = 'Owner';
 /** The dimension of `SessionEvents` that carries the event's detail-type. */
 export const DETAIL_TYPE_DIMENSION = 'DetailType';
 
+/** Metric names of checkpoints (both handlers save). */
+export const CHECKPOINT_METRICS = {
+  CHECKPOINTS_SAVED: 'CheckpointsSaved',
+  /** Saves that failed or timed out: the session is unchanged and the next sweep retries. */
+  CHECKPOINTS_FAILED: 'CheckpointsFailed',
+  CHECKPOINT_BYTES: 'CheckpointBytes',
+} as const;
+
 /** Every metric either handler emits. */
 export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

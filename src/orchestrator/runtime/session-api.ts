@@ -12,6 +12,8 @@ import {
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
 import { ApiError, toApiError } from './api-error';
+import { requestCheckpoint } from './checkpoint-route';
+import { deleteCheckpoints } from './checkpoint-saver';
 import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
@@ -56,7 +58,7 @@ export class SessionApi {
   private readonly launcher: SessionLauncher;
   private readonly events: SessionEvents;
 
-  constructor(props: SessionApiProps) {
+  constructor(private readonly props: SessionApiProps) {
     this.microvms = props.microvms;
     this.store = new SessionStore(props.documentClient, props.config.tableName);
     this.config = props.config;
@@ -70,7 +72,8 @@ export class SessionApi {
     const admission = props.admission
       ?? (maxSessions === undefined ? AdmissionCounter.disabled() : AdmissionCounter.of(props.documentClient, tableName, maxSessions));
     this.events = props.events ?? SessionEvents.disabled();
-    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs, events: this.events });
+    const checkpoints = props.config.checkpoints && props.s3 ? { config: props.config.checkpoints, s3: props.s3 } : undefined;
+    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs, events: this.events, checkpoints });
   }
 
   /**
@@ -109,7 +112,7 @@ export class SessionApi {
     context.owner = caller.owner;
     const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
     const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
-    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined);
+    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined, this.config.checkpoints !== undefined);
     const id = r.sessionId as string;
     context.operation = r.operation;
     context.sessionId = r.sessionId;
@@ -122,6 +125,10 @@ export class SessionApi {
       case 'shellToken': return this.shellToken(caller, callerArn, id, event);
       case 'suspend': return this.suspendOrResume(caller, id, event, 'suspend');
       case 'resume': return this.suspendOrResume(caller, id, event, 'resume');
+      case 'checkpoint':
+        jsonBody(event, []);
+        await requestCheckpoint(this.requireRunning(await this.store.get(caller.owner, id)), this.props.checkpointWorker, this.now());
+        return jsonResponse(202, { sessionId: id, checkpoint: { saving: true } });
     }
   }
 
@@ -316,6 +323,11 @@ export class SessionApi {
           reportEnded(this.events, this.metrics, this.config.events, ending, 'deleted', this.now());
         }
         this.count(SESSION_METRICS.SESSIONS_ENDED);
+        // its checkpoints go with it (the bucket's lifecycle expiry removes any this misses).
+        const { s3 } = this.props;
+        if (this.config.checkpoints && s3) {
+          await deleteCheckpoints(s3, this.config.checkpoints.bucket, ending).catch((e) => this.countUpstreamError(e, 'DeleteCheckpoints'));
+        }
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);
       }
