@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CreateMicrovmAuthTokenCommand, GetMicrovmCommand, LambdaMicrovmsClient, ResumeMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import {
+  CreateMicrovmAuthTokenCommand, GetMicrovmCommand, LambdaMicrovmsClient, ResumeMicrovmCommand, SuspendMicrovmCommand,
+} from '@aws-sdk/client-lambda-microvms';
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { errorName } from './aws-errors';
 import type { CheckpointConfig } from './checkpoint-config';
 import { isGoneState } from './session-rows';
@@ -100,7 +102,11 @@ export class CheckpointSaver {
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_SAVED);
       this.props.metrics.addMetric(CHECKPOINT_METRICS.CHECKPOINT_BYTES, MetricUnit.Bytes, outcome.checkpoint.bytes);
       this.props.logger.info('checkpoint saved', {
-        owner: row.owner, sessionId: row.sessionId, generation: row.generation, key: outcome.checkpoint.key, bytes: outcome.checkpoint.bytes,
+        owner: row.owner,
+        sessionId: row.sessionId,
+        generation: row.generation,
+        key: outcome.checkpoint.key,
+        bytes: outcome.checkpoint.bytes,
         durationMs: this.now() - started,
       });
     }
@@ -108,13 +114,23 @@ export class CheckpointSaver {
   }
 
   private async saveClaimed(row: CheckpointRow, leaseId: string): Promise<SaveOutcome> {
-    const { config, microvms, s3 } = this.props;
     if (!row.microvmId || !row.endpoint) return { saved: false, reason: 'vmGone' };
-    if (row.vmState === 'SUSPENDED' || row.vmState === 'SUSPENDING') await this.resume(row.microvmId);
+    const suspended = row.vmState === 'SUSPENDED' || row.vmState === 'SUSPENDING';
+    if (suspended && !await this.resume(row.microvmId)) return { saved: false, reason: 'vmGone' };
+    try {
+      return await this.saveRunning(row, leaseId);
+    } finally {
+      // a VM woken only to be saved goes back to sleep (best effort: the idle policy would suspend it too).
+      if (suspended) await this.props.microvms.send(new SuspendMicrovmCommand({ microvmIdentifier: row.microvmId })).catch(() => undefined);
+    }
+  }
+
+  private async saveRunning(row: CheckpointRow, leaseId: string): Promise<SaveOutcome> {
+    const { config, microvms, s3 } = this.props;
     let token: string | undefined;
     try {
       const out = await microvms.send(new CreateMicrovmAuthTokenCommand({
-        microvmIdentifier: row.microvmId,
+        microvmIdentifier: row.microvmId!,
         expirationInMinutes: CHECKPOINTS.TOKEN_MINUTES,
         allowedPorts: [{ port: config.port }],
       }));
@@ -128,7 +144,7 @@ export class CheckpointSaver {
     const key = checkpointKey(row, createdAt);
     const expiresIn = Math.min(CHECKPOINTS.URL_MAX_SECONDS, Math.ceil(this.guestTimeoutMs / 1000));
     const uploadUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: config.bucket, Key: key }), { expiresIn });
-    const answer = await this.askGuest(row.endpoint, token, {
+    const answer = await this.askGuest(row.endpoint!, token, {
       uploadUrl, key, expiresAt: new Date(createdAt.getTime() + expiresIn * 1000).toISOString(), maxBytes: CHECKPOINTS.MAX_BYTES,
     });
     if ('reason' in answer) return { saved: false, reason: answer.reason };
@@ -182,14 +198,22 @@ export class CheckpointSaver {
     return { bytes, sha256 };
   }
 
-  private async resume(microvmId: string): Promise<void> {
+  /** Resumes a suspended VM and waits (up to 30 s) until it runs; false when it is gone. */
+  private async resume(microvmId: string): Promise<boolean> {
     try {
       await this.props.microvms.send(new ResumeMicrovmCommand({ microvmIdentifier: microvmId }));
     } catch (err) {
-      if (errorName(err) !== 'ConflictException') throw err;
-      const vm = await this.props.microvms.send(new GetMicrovmCommand({ microvmIdentifier: microvmId }));
-      if (isGoneState(vm.state)) throw err;
+      const name = errorName(err);
+      if (name === 'ResourceNotFoundException') return false;
+      if (name !== 'ConflictException') throw err;
     }
+    for (let waited = 0; waited <= 30_000; waited += 500) {
+      const vm = await this.props.microvms.send(new GetMicrovmCommand({ microvmIdentifier: microvmId }));
+      if (isGoneState(vm.state)) return false;
+      if (vm.state === 'RUNNING') return true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return true;
   }
 
   private count(name: string): void {

@@ -12,9 +12,9 @@ import {
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdmissionCounter } from './admission-counter';
 import { ApiError, toApiError } from './api-error';
+import { errorName } from './aws-errors';
 import { requestCheckpoint } from './checkpoint-route';
 import { deleteCheckpoints } from './checkpoint-saver';
-import { errorName } from './aws-errors';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { labelsConflict, parseLabels, sameLabels } from './labels';

@@ -15,6 +15,7 @@ import { errorMessage, errorName } from './aws-errors';
 import { SessionEvents } from './session-events';
 import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd } from './session-rows';
 import { endReasonOf, reportEnded } from './session-usage';
+import { dueForCheckpoint, SweepCheckpoints } from './sweep-checkpoints';
 import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
 import { newRun, Run } from './sweep-run';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
@@ -43,6 +44,8 @@ export interface SweeperOptions {
    * published together at the end of the run. Default {@link SessionEvents.disabled}.
    */
   readonly events?: SessionEvents;
+  /** With checkpoints: saves every live session within `beforeEndSeconds` of its end. Default none. */
+  readonly checkpoints?: SweepCheckpoints;
   /** Deletes old image versions after a sweep whose list was complete. Default none (no pruning). */
   readonly pruner?: VersionPruner;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
@@ -219,6 +222,9 @@ export class Sweeper {
         }
         if (isPastEnd(row, vm.startedAt?.getTime(), now, this.maxDurationMs) || row.status === 'ENDING') {
           await this.endSession(run, row, now);
+        } else if (this.options.checkpoints && dueForCheckpoint(row, now, this.options.checkpoints.beforeEndSeconds * 1000)) {
+          // a failed save changes nothing and stays due: the next sweep retries it.
+          await this.options.checkpoints.saver.save({ ...row, generation: row.generation!, vmState: vm.state });
         }
       }
       return;

@@ -9,10 +9,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
+import { fixtureOf, newSweeper } from './sweeper-fixture';
 import { readBody } from '../../../src/local/http-body';
+import { parseCheckpointConfig } from '../../../src/orchestrator/runtime/checkpoint-config';
 import { CheckpointRequest } from '../../../src/orchestrator/runtime/checkpoint-route';
 import { CheckpointSaver, SaveOutcome } from '../../../src/orchestrator/runtime/checkpoint-saver';
-import { parseCheckpointConfig } from '../../../src/orchestrator/runtime/checkpoint-config';
 import { keyOf, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../../src/shared/contract';
 
@@ -252,8 +253,10 @@ describe('saves that fail', () => {
     expect(await objects(`${sha256Hex(ALICE)}/ck-race/`)).toHaveLength(1);
     // while a save holds the row, the route answers 409.
     await rig.documentClient.send(new UpdateCommand({
-      TableName: rig.tableName, Key: keyOf({ owner: sha256Hex(ALICE), sessionId: 'ck-race' }),
-      UpdateExpression: 'SET checkpointLeaseUntil = :u', ExpressionAttributeValues: { ':u': Date.now() + rig.clock.offsetMs + 600_000 },
+      TableName: rig.tableName,
+      Key: keyOf({ owner: sha256Hex(ALICE), sessionId: 'ck-race' }),
+      UpdateExpression: 'SET checkpointLeaseUntil = :u',
+      ExpressionAttributeValues: { ':u': Date.now() + rig.clock.offsetMs + 600_000 },
     }));
     const busy = await a.handle(event('POST', '/sessions/ck-race/checkpoint'));
     expect([busy.statusCode, body(busy).error.code]).toEqual([409, 'CheckpointInProgress']);
@@ -272,8 +275,10 @@ describe('isolation', () => {
     const bobRow: any = (await rig.tableItems()).find((i: any) => i.sessionId.S === 'ck-bob');
     expect(bobRow.owner.S).toBe(bobOwner);
     await rig.documentClient.send(new UpdateCommand({
-      TableName: rig.tableName, Key: keyOf({ owner: bobOwner, sessionId: 'ck-bob' }),
-      UpdateExpression: 'SET lastCheckpoint = :c', ExpressionAttributeValues: { ':c': saved && saved.saved ? saved.checkpoint : {} },
+      TableName: rig.tableName,
+      Key: keyOf({ owner: bobOwner, sessionId: 'ck-bob' }),
+      UpdateExpression: 'SET lastCheckpoint = :c',
+      ExpressionAttributeValues: { ':c': saved && saved.saved ? saved.checkpoint : {} },
     }));
     advance(HOUR_MS + 60_000);
 
@@ -312,5 +317,55 @@ describe('isolation', () => {
     expect(await objects(`${owner}/ck-del/`)).toEqual([]);
     const other = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${owner}/ck-del-other/1/x` }));
     expect(await other.Body!.transformToString()).toBe('another session');
+  });
+});
+
+describe('the sweeper saves before the end', () => {
+  function sweeper() {
+    return newSweeper(fixtureOf(rig), {}, { checkpoints: { saver: saver(), beforeEndSeconds: 900 } });
+  }
+
+  test('a live session within 15 minutes of its end is saved once; a suspended one is resumed for it and put back to sleep', async () => {
+    // GIVEN two sessions 40 minutes into their hour (20 before the end: not yet due), one suspended by the API
+    const { api: a } = api();
+    const idle = body(await a.handle(event('PUT', '/sessions/ck-end-1')));
+    const asleep = body(await a.handle(event('PUT', '/sessions/ck-end-2')));
+    advance(5 * 60_000);
+    expect((await a.handle(event('POST', '/sessions/ck-end-2/suspend'))).statusCode).toBe(202);
+    advance(35 * 60_000);
+    const early = await sweeper().run();
+    expect(early.errors).toBe(0);
+    expect(await objects(`${sha256Hex(ALICE)}/ck-end-`)).toEqual([]);
+
+    // WHEN a sweep runs 10 minutes before the end, then another
+    rig.resetCounts();
+    advance(10 * 60_000);
+    await sweeper().run();
+    await sweeper().run();
+
+    // THEN each session has one checkpoint of this generation
+    const owner = sha256Hex(ALICE);
+    expect(await objects(`${owner}/ck-end-1/`)).toHaveLength(1);
+    expect(await objects(`${owner}/ck-end-2/`)).toHaveLength(1);
+    expect((await row(ALICE, 'ck-end-1')).lastCheckpoint.M.generation.N).toBe('1');
+    // one was suspended by the API, the other by the idle policy (10 minutes without traffic): both were woken for
+    // the save, once, and put back to sleep.
+    expect(rig.emulator.callCounts()).toMatchObject({ ResumeMicrovm: 2, SuspendMicrovm: 2 });
+    expect(rig.emulator.getVm(asleep.microvmId)!.state).toMatch(/SUSPEND/);
+    expect(rig.emulator.getVm(idle.microvmId)!.state).toMatch(/SUSPEND/);
+  });
+
+  test('a save that failed is retried by the next sweep', async () => {
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-retry'));
+    advance(50 * 60_000);
+    guest.mode = 'fail';
+    await sweeper().run();
+    expect((await row(ALICE, 'ck-retry')).checkpointError.S).toBe('guestFailed');
+    guest.mode = 'ok';
+    await sweeper().run();
+    const after = await row(ALICE, 'ck-retry');
+    expect(after.lastCheckpoint).toBeDefined();
+    expect(after.checkpointError).toBeUndefined();
   });
 });

@@ -60,6 +60,8 @@ export const SCANNED_SESSION_FIELDS = [
   'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState', 'createdAt', 'expiresAt', 'updatedAt',
   // what a `Session Ended` event the sweeper publishes carries.
   'ownerArn', 'imageVersion', 'labels', 'startedAt', 'suspendedAt', 'suspendedMs',
+  // what a save before the end needs.
+  'endpoint', 'lastCheckpoint', 'checkpointLeaseUntil',
 ] as const satisfies ReadonlyArray<keyof SessionItem>;
 
 /**
