@@ -295,7 +295,8 @@ export class SessionLauncher {
     const checkpoint = row.lastCheckpoint;
     if (!this.checkpoints || !belongsTo(checkpoint, row) || checkpoint.generation >= row.generation) return payload;
     const url = await downloadUrl(this.checkpoints.s3, this.checkpoints.config.bucket, checkpoint.key);
-    const wrapped = JSON.stringify({ payload: payload ?? null, checkpoint: { downloadUrl: url, key: checkpoint.key, createdAt: checkpoint.createdAt } });
+    const restore = { downloadUrl: url, key: checkpoint.key, createdAt: checkpoint.createdAt };
+    const wrapped = JSON.stringify({ payload: payload ?? null, checkpoint: restore });
     const size = Buffer.byteLength(wrapped, 'utf8');
     if (size > LIMITS.RUN_HOOK_PAYLOAD_BYTES) {
       const room = LIMITS.RUN_HOOK_PAYLOAD_BYTES - (size - Buffer.byteLength(JSON.stringify(payload ?? null), 'utf8')) - 2;
