@@ -91,7 +91,11 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
   public readonly dashboard?: cloudwatch.Dashboard;
   /** the bus the session lifecycle events go to, unless `lifecycleEvents` is `LifecycleEvents.disabled()`. */
   public readonly eventBus?: events.IEventBus;
-  /** the bucket session workspaces are saved to, unless `checkpoints` is not set. */
+  /**
+   * the bucket session workspaces are saved to (see `checkpoints`).
+   *
+   * @default - none without `checkpoints`
+   */
   public readonly checkpointBucket?: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: MicrovmOrchestratorProps) {
