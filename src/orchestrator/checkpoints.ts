@@ -43,11 +43,4 @@ export interface CheckpointOptions {
    * @default Duration.minutes(15)
    */
   readonly beforeEnd?: Duration;
-
-  /**
-   * Also save a session when the idle policy suspends it.
-   *
-   * @default false
-   */
-  readonly onSuspend?: boolean;
 }

@@ -64,8 +64,6 @@ export const ENV = {
   CHECKPOINT_PATH: 'MICROVM_CHECKPOINT_PATH',
   /** Checkpoints: seconds before a session's end when the sweeper saves it. */
   CHECKPOINT_BEFORE_END_SECONDS: 'MICROVM_CHECKPOINT_BEFORE_END_SECONDS',
-  /** Checkpoints: `true` to save when the API suspends a session. */
-  CHECKPOINT_ON_SUSPEND: 'MICROVM_CHECKPOINT_ON_SUSPEND',
   /** Checkpoints: the function (the sweeper) the session API invokes asynchronously to run a requested save. */
   CHECKPOINT_WORKER_FUNCTION: 'MICROVM_CHECKPOINT_WORKER_FUNCTION',
   /** Powertools metrics namespace. */
@@ -153,7 +151,7 @@ export const CHECKPOINT_METRICS = {
 } as const;
 
 /** Every metric either handler emits. */
-export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS } as const;
+export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS, ...CHECKPOINT_METRICS } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The dimension of `VmsSeen` that carries the VM state. */
 export const VM_STATE_DIMENSION = 'state';

@@ -44,8 +44,13 @@ async function startSandbox(root: string): Promise<Sandbox> {
   const child = spawn('python3', ['-u', 'server.py'], {
     cwd: SANDBOX,
     env: {
-      ...process.env, APP_PORT: String(app), HOOKS_PORT: String(hooks), CHECKPOINT_PORT: String(checkpoint), WORKSPACE: workspace,
-      RUN_AS: '', PYTHONDONTWRITEBYTECODE: '1',
+      ...process.env,
+      APP_PORT: String(app),
+      HOOKS_PORT: String(hooks),
+      CHECKPOINT_PORT: String(checkpoint),
+      WORKSPACE: workspace,
+      RUN_AS: '',
+      PYTHONDONTWRITEBYTECODE: '1',
     },
     stdio: 'ignore',
   });

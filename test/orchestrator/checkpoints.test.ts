@@ -182,7 +182,6 @@ describe('the checkpoint bucket (defaults)', () => {
       [ENV.CHECKPOINT_PORT]: '8181',
       [ENV.CHECKPOINT_PATH]: '/checkpoint',
       [ENV.CHECKPOINT_BEFORE_END_SECONDS]: '900',
-      [ENV.CHECKPOINT_ON_SUSPEND]: 'false',
     };
     expect(checkpointVars(orchestrator.orchestratorFunction)).toEqual({
       ...common, [ENV.CHECKPOINT_WORKER_FUNCTION]: ref(stack, orchestrator.sweeperFunction.functionName),
@@ -227,10 +226,10 @@ describe('the checkpoint bucket (defaults)', () => {
 });
 
 describe('options', () => {
-  test('path, retention, beforeEnd and onSuspend reach the bucket and the environment', () => {
+  test('path, retention and beforeEnd reach the bucket and the environment', () => {
     // WHEN
     const { stack, orchestrator, template } = build({
-      checkpoints: { port: 7000, path: '/save', retention: Duration.days(30), beforeEnd: Duration.minutes(20), onSuspend: true },
+      checkpoints: { port: 7000, path: '/save', retention: Duration.days(30), beforeEnd: Duration.minutes(20) },
       props: { maxSessionDuration: Duration.hours(8) },
     });
 
@@ -242,7 +241,6 @@ describe('options', () => {
       [ENV.CHECKPOINT_PORT]: '7000',
       [ENV.CHECKPOINT_PATH]: '/save',
       [ENV.CHECKPOINT_BEFORE_END_SECONDS]: '1200',
-      [ENV.CHECKPOINT_ON_SUSPEND]: 'true',
     });
   });
 

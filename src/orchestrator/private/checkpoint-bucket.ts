@@ -57,7 +57,6 @@ export function setUpCheckpoints(scope: Construct, setup: CheckpointSetup): s3.I
     fn.addEnvironment(ENV.CHECKPOINT_PORT, String(config.port));
     fn.addEnvironment(ENV.CHECKPOINT_PATH, config.path);
     fn.addEnvironment(ENV.CHECKPOINT_BEFORE_END_SECONDS, String(config.beforeEndSeconds));
-    fn.addEnvironment(ENV.CHECKPOINT_ON_SUSPEND, String(config.onSuspend));
   }
   // the session API hands a requested save to the sweeper (asynchronously), which has the time to wait for the guest.
   iam.Grant.addToPrincipal({ grantee: orchestrator, actions: ['lambda:InvokeFunction'], resourceArns: [sweeper.functionArn] });

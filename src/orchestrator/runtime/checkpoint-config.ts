@@ -9,8 +9,6 @@ export interface CheckpointConfig {
   readonly path: string;
   /** The sweeper saves every live session this long before its end. */
   readonly beforeEndSeconds: number;
-  /** Save when the API suspends a session. */
-  readonly onSuspend: boolean;
   /** The function the session API invokes asynchronously to run a requested save (the sweeper). */
   readonly workerFunction?: string;
 }
@@ -23,15 +21,12 @@ export function parseCheckpointConfig(env: Env = process.env): CheckpointConfig 
   if (port === undefined) fail(ENV.CHECKPOINT_PORT, '', 'be set (the guest\'s checkpoint port) when MICROVM_CHECKPOINT_BUCKET is');
   const path = optional(env, ENV.CHECKPOINT_PATH) ?? CHECKPOINTS.DEFAULT_PATH;
   if (!/^\/[\x21-\x7e]*$/.test(path) || path.length > 256) fail(ENV.CHECKPOINT_PATH, path, 'be a path starting with / (at most 256 printable characters)');
-  const onSuspend = optional(env, ENV.CHECKPOINT_ON_SUSPEND) ?? 'false';
-  if (onSuspend !== 'true' && onSuspend !== 'false') fail(ENV.CHECKPOINT_ON_SUSPEND, onSuspend, 'be true or false');
   return {
     bucket,
     port: port as number,
     path,
     beforeEndSeconds: optionalInt(env, ENV.CHECKPOINT_BEFORE_END_SECONDS, 60, LIMITS.MAX_DURATION_SECONDS, 'seconds')
       ?? CHECKPOINTS.DEFAULT_BEFORE_END_SECONDS,
-    onSuspend: onSuspend === 'true',
     workerFunction: optional(env, ENV.CHECKPOINT_WORKER_FUNCTION),
   };
 }
