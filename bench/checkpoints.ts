@@ -78,9 +78,15 @@ export async function measureCheckpoints(iterations: number, sizesMiB: number[])
   }
   const env = { [ENV.CHECKPOINT_BUCKET]: BUCKET, [ENV.CHECKPOINT_PORT]: String(PORT) };
   const saver = new CheckpointSaver({
-    microvms: rig.microvms, s3, documentClient: rig.documentClient, tableName: rig.tableName, config: parseCheckpointConfig(env)!,
-    logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }),
-    now: () => Date.now() + rig.clock.offsetMs, endpointUrl: (e) => rig.emulator.endpointUrl(e),
+    microvms: rig.microvms,
+    s3,
+    documentClient: rig.documentClient,
+    tableName: rig.tableName,
+    config: parseCheckpointConfig(env)!,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }),
+    now: () => Date.now() + rig.clock.offsetMs,
+    endpointUrl: (e) => rig.emulator.endpointUrl(e),
   });
   const api = rig.api(env, { s3 });
   const reset = () => {
@@ -135,7 +141,8 @@ async function measureGuest(root: string, s3: S3Client, sizeMiB: number, iterati
   const start = async (workspace: string) => {
     const ports = { app: await freePort(), hooks: await freePort(), checkpoint: await freePort() };
     const child: ChildProcess = spawn('python3', ['-u', 'server.py'], {
-      cwd: sandbox, stdio: 'ignore',
+      cwd: sandbox,
+      stdio: 'ignore',
       env: { ...process.env, APP_PORT: String(ports.app), HOOKS_PORT: String(ports.hooks), CHECKPOINT_PORT: String(ports.checkpoint), WORKSPACE: workspace, RUN_AS: '', PYTHONDONTWRITEBYTECODE: '1' },
     });
     for (let i = 0; i < 100; i++) {

@@ -62,6 +62,8 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
     throw new Error(`sweeper misconfigured: ${configError}`);
   }
   const remainingMs = context?.getRemainingTimeInMillis() ?? 60_000;
+  // one queue of events for the sweep and the saves it makes: published together at the end of the run.
+  const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
   const sweeper = new Sweeper({
     microvms,
     documentClient,
@@ -70,11 +72,11 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
     metrics,
     admission,
     pruner,
-    events: eventsFor(config.events?.eventBusName, serviceName, logger, metrics),
+    events,
     checkpoints: checkpoints && {
       beforeEndSeconds: checkpoints.beforeEndSeconds,
       saver: new CheckpointSaver({
-        microvms, s3: new S3Client({}), documentClient, tableName: config.tableName, config: checkpoints, logger, metrics, guestTimeoutMs: 60_000,
+        microvms, s3: new S3Client({}), documentClient, tableName: config.tableName, config: checkpoints, logger, metrics, guestTimeoutMs: 60_000, events,
       }),
     },
   });
@@ -87,7 +89,9 @@ async function saveRequested(request: CheckpointRequest, context?: Context): Pro
     return undefined;
   }
   const remainingMs = context?.getRemainingTimeInMillis() ?? 300_000;
+  const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
   const saver = new CheckpointSaver({
+    events,
     microvms,
     s3: new S3Client({}),
     documentClient,
@@ -100,6 +104,7 @@ async function saveRequested(request: CheckpointRequest, context?: Context): Pro
   try {
     return await saver.saveRequested({ owner: String(request.owner), sessionId: String(request.sessionId), generation: Number(request.generation) });
   } finally {
+    await events.flush();
     metrics.publishStoredMetrics();
   }
 }

@@ -12,10 +12,13 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { errorName } from './aws-errors';
 import type { CheckpointConfig } from './checkpoint-config';
+import type { SessionEvents } from './session-events';
 import { isGoneState } from './session-rows';
+import { sessionFields } from './session-usage';
 import { CheckpointRecord, CheckpointStore } from './table/checkpoint-store';
 import { keyOf, SessionItem } from './table/schema';
 import { CHECKPOINTS, CHECKPOINT_METRICS, DATA_PLANE } from '../../shared/contract';
+import { SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 /** What a save needs of a session row. */
 export interface CheckpointRow {
@@ -26,6 +29,9 @@ export interface CheckpointRow {
   readonly endpoint?: string;
   readonly vmState?: string;
   readonly lastCheckpoint?: CheckpointRecord;
+  readonly ownerArn?: string;
+  readonly imageVersion?: string;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** How a save ended. */
@@ -46,6 +52,8 @@ export interface CheckpointSaverProps {
   readonly endpointUrl?: (endpoint: string) => string;
   /** How long the guest may take to upload and answer. @default 120 s */
   readonly guestTimeoutMs?: number;
+  /** Where `Checkpoint Saved` / `Checkpoint Failed` go (published by the caller's flush). @default none */
+  readonly events?: SessionEvents;
 }
 
 /**
@@ -92,13 +100,18 @@ export class CheckpointSaver {
       await this.store.release(row, leaseId, errorName(err)).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
       this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, error: errorName(err) });
+      this.emit(row, { reason: errorName(err) });
       throw err;
     }
     if (!outcome.saved) {
       await this.store.release(row, leaseId, outcome.reason).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
       this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, reason: outcome.reason });
+      // a save that found another one running is not a failure of its own.
+      if (outcome.reason !== 'inProgress') this.emit(row, { reason: outcome.reason });
     } else {
+      const { key, bytes, createdAt } = outcome.checkpoint;
+      this.emit(row, { checkpoint: { key, bytes, createdAt } });
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_SAVED);
       this.props.metrics.addMetric(CHECKPOINT_METRICS.CHECKPOINT_BYTES, MetricUnit.Bytes, outcome.checkpoint.bytes);
       this.props.logger.info('checkpoint saved', {
@@ -214,6 +227,12 @@ export class CheckpointSaver {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     return true;
+  }
+
+  private emit(row: CheckpointRow, detail: { reason?: string; checkpoint?: { key: string; bytes: number; createdAt: string } }): void {
+    this.props.events?.emit(detail.checkpoint ? SESSION_EVENT_TYPES.CHECKPOINT_SAVED : SESSION_EVENT_TYPES.CHECKPOINT_FAILED, {
+      ...sessionFields(row), time: new Date(this.now()).toISOString(), ...detail,
+    });
   }
 
   private count(name: string): void {

@@ -6,14 +6,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ALICE, BOB, body, event, Rig, startRig } from './harness';
 import { fixtureOf, newSweeper } from './sweeper-fixture';
+import { LocalEventBus } from '../../../src/local';
 import { readBody } from '../../../src/local/http-body';
 import { parseCheckpointConfig } from '../../../src/orchestrator/runtime/checkpoint-config';
 import { CheckpointRequest } from '../../../src/orchestrator/runtime/checkpoint-route';
 import { CheckpointSaver, SaveOutcome } from '../../../src/orchestrator/runtime/checkpoint-saver';
+import { SessionEvents } from '../../../src/orchestrator/runtime/session-events';
 import { keyOf, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../../src/shared/contract';
 
@@ -114,7 +117,7 @@ beforeEach(() => {
   rig.resetCounts();
 });
 
-function saver(guestTimeoutMs = 5000): CheckpointSaver {
+function saver(guestTimeoutMs = 5000, events?: SessionEvents): CheckpointSaver {
   return new CheckpointSaver({
     microvms: rig.microvms,
     s3,
@@ -126,6 +129,7 @@ function saver(guestTimeoutMs = 5000): CheckpointSaver {
     now: () => Date.now() + rig.clock.offsetMs,
     endpointUrl: (endpoint) => rig.emulator.endpointUrl(endpoint),
     guestTimeoutMs,
+    events,
   });
 }
 
@@ -367,5 +371,42 @@ describe('the sweeper saves before the end', () => {
     const after = await row(ALICE, 'ck-retry');
     expect(after.lastCheckpoint).toBeDefined();
     expect(after.checkpointError).toBeUndefined();
+  });
+});
+
+describe('checkpoint events', () => {
+  test('a save and a failed save each give one event that matches the documented schema, with no URL in it', async () => {
+    // GIVEN events to a local bus
+    const bus = await LocalEventBus.start();
+    const client = new EventBridgeClient({ endpoint: bus.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' } });
+    const events = SessionEvents.toBus(client, 'default', 'checkpoint-test', new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'T' }));
+    try {
+      const { api: a } = api();
+      await a.handle(event('PUT', '/sessions/ck-ev', { body: { labels: { tenant: 'acme' } } }));
+      const owner = sha256Hex(ALICE);
+
+      // WHEN one save succeeds and the next fails
+      await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
+      guest.mode = 'fail';
+      await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
+      await events.flush();
+
+      // THEN
+      expect(bus.events.map((e) => [e.detailType, e.detail.reason, (e.detail.checkpoint as any)?.bytes > 0])).toEqual([
+        ['Checkpoint Saved', undefined, true], ['Checkpoint Failed', 'guestFailed', false],
+      ]);
+      expect(bus.events[0].detail).toMatchObject({ sessionId: 'ck-ev', generation: 1, labels: { tenant: 'acme' }, ownerArn: ALICE });
+      expect(bus.events.map((e) => e.rawDetail).join()).not.toMatch(/X-Amz-|https?:\/\//);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Ajv = require('ajv');
+      const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'events.schema.json'), 'utf8'));
+      const validate = new Ajv({ allErrors: true }).compile(schema);
+      for (const e of bus.events) {
+        expect([e.detailType, validate({ 'source': e.source, 'detail-type': e.detailType, 'detail': e.detail }), validate.errors]).toEqual([e.detailType, true, null]);
+      }
+    } finally {
+      client.destroy();
+      await bus.stop();
+    }
   });
 });
