@@ -76,7 +76,14 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
     checkpoints: checkpoints && {
       beforeEndSeconds: checkpoints.beforeEndSeconds,
       saver: new CheckpointSaver({
-        microvms, s3: new S3Client({}), documentClient, tableName: config.tableName, config: checkpoints, logger, metrics, events,
+        microvms,
+        s3: new S3Client({}),
+        documentClient,
+        tableName: config.tableName,
+        config: checkpoints,
+        logger,
+        metrics,
+        events,
         guestTimeoutMs: 60_000,
       }),
     },
