@@ -5,7 +5,7 @@ import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { SWEEPER_METRICS } from '../shared/contract';
+import { ENV, SWEEPER_METRICS } from '../shared/contract';
 import { AdmissionCounter } from './runtime/admission-counter';
 import { CheckpointConfig, parseCheckpointConfig } from './runtime/checkpoint-config';
 import type { CheckpointRequest } from './runtime/checkpoint-route';
@@ -47,6 +47,10 @@ try {
   configError = err instanceof ConfigError ? err.message : 'could not read the sweeper configuration';
 }
 
+// the local emulator's data plane (tests only; the construct never sets it): where a save reaches the VM.
+const dataPlane = process.env[ENV.DATA_PLANE_URL_TEMPLATE];
+const endpointUrl = dataPlane ? (endpoint: string) => dataPlane.replace('{endpoint}', endpoint.replace(/^[a-z]+:\/\//i, '')) : undefined;
+
 /**
  * Scheduled entry point: the event is ignored, the service's list and the table are the whole input. The session
  * API also invokes it asynchronously with a {@link CheckpointRequest} to run a requested save.
@@ -85,6 +89,7 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
         metrics,
         events,
         guestTimeoutMs: 60_000,
+        endpointUrl,
       }),
     },
   });
@@ -100,6 +105,7 @@ async function saveRequested(request: CheckpointRequest, context?: Context): Pro
   const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
   const saver = new CheckpointSaver({
     events,
+    endpointUrl,
     microvms,
     s3: new S3Client({}),
     documentClient,
