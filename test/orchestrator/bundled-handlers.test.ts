@@ -2,6 +2,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { GetMicrovmImageCommand, GetMicrovmImageVersionCommand } from '@aws-sdk/client-lambda-microvms';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -124,7 +125,7 @@ describe('the bundled handlers', () => {
     // GIVEN s3rver, a guest on port 9100 that uploads a small archive, and a session the orchestrator bundle created
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const S3rver = require('s3rver');
-    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'bundle-s3-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-s3-'));
     const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: 'checkpoints' }] });
     const { port } = await server.run();
     const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
