@@ -39,6 +39,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dynalite@4.0.0',
     'fast-check@^4.10.2',
     'ajv@^6.12.6',
+    '@aws-sdk/client-s3@^3.1164.0',
+    '@aws-sdk/client-lambda@^3.1164.0',
+    '@aws-sdk/s3-request-presigner@^3.1164.0',
+    's3rver@3.7.1',
     'esbuild',
   ],
   // the handlers are bundled below without projen's generated function classes, which fix the runtime at our build:

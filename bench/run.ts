@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CallsResult, measureCalls } from './calls';
+import { measureCheckpoints } from './checkpoints';
 import { ColdStartResult, measureColdStart } from './cold-start';
 import { ConcurrencyResult, measureConcurrency } from './concurrency';
 import { LatencyResult, measureLatency } from './latency';
@@ -23,8 +24,10 @@ interface Goal {
 
 const QUICK = process.argv.includes('--quick');
 const ITERATIONS = QUICK
-  ? { warm: 30, cold: 8, init: 3, synth: 2, smokeTest: 2 }
-  : { warm: 200, cold: 50, init: 9, synth: 5, smokeTest: 5 };
+  ? { warm: 30, cold: 8, init: 3, synth: 2, smokeTest: 2, checkpoints: 1 }
+  : { warm: 200, cold: 50, init: 9, synth: 5, smokeTest: 5, checkpoints: 3 };
+/** Workspace sizes (MiB) the example guest saves and restores. */
+const CHECKPOINT_SIZES_MIB = QUICK ? [1, 16] : [1, 64, 256];
 const RATIO_GOAL = 1.15;
 const BUNDLE_GOAL_KB = 600;
 
@@ -59,6 +62,8 @@ async function main(): Promise<void> {
   const concurrency = await section('concurrency: 200 PUTs over 20 sessions', () => measureConcurrency(200, 20));
   const sweeper = await section('sweeper: 10,000 VMs, 5% orphans', () => measureSweeper());
   const smokeTest = await section(`smoke test: one probe VM per deploy x${ITERATIONS.smokeTest}`, () => measureSmokeTest(ITERATIONS.smokeTest));
+  const checkpoints = await section(`checkpoints: calls per save and relaunch; the example guest at ${CHECKPOINT_SIZES_MIB.join(', ')} MiB`,
+    () => measureCheckpoints(ITERATIONS.checkpoints, CHECKPOINT_SIZES_MIB));
   const coldStart = await section(`cold start: bundle sizes, init time x${ITERATIONS.init}`, () => measureColdStart(ITERATIONS.init));
   const synth = await section(`synth: example vs L1 stack x${ITERATIONS.synth}`, () => measureSynth(ITERATIONS.synth));
 
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
     concurrency,
     sweeper,
     smokeTest,
+    checkpoints,
     coldStart,
     synth,
     goals,

@@ -30,6 +30,20 @@ export interface GrantRunOptions {
 }
 
 /**
+ * Options for {@link IMicrovmImage.grantManage}.
+ */
+export interface GrantManageOptions {
+  /**
+   * Also grant `lambda:ResumeMicrovm` and `lambda:CreateMicrovmAuthToken` on this image's MicroVMs: what a cleaner
+   * that saves checkpoints needs to resume a suspended MicroVM and mint a token for its checkpoint port. Still
+   * nothing that launches.
+   *
+   * @default false
+   */
+  readonly checkpoints?: boolean;
+}
+
+/**
  * A Lambda MicroVM image, owned by this app or imported.
  */
 export interface IMicrovmImage extends IResource {
@@ -73,9 +87,9 @@ export interface IMicrovmImage extends IResource {
   /**
    * Grants what a cleaner of this image's MicroVMs needs: `lambda:ListMicrovms` (no resource type, so on `*`; list
    * with this image as the filter), and `lambda:GetMicrovm` and `lambda:TerminateMicrovm` on this image's MicroVMs.
-   * Nothing that launches, resumes or mints tokens.
+   * Nothing that launches, resumes or mints tokens, unless `options.checkpoints` adds resuming and minting.
    */
-  grantManage(grantee: iam.IGrantable): iam.Grant;
+  grantManage(grantee: iam.IGrantable, options?: GrantManageOptions): iam.Grant;
 
   /**
    * Grants what a release check of this image needs: launch, watch, mint a token for and terminate its MicroVMs,
@@ -161,16 +175,15 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
   }
 
   /**
-   * Grants listing, inspecting and terminating this image's MicroVMs (what the orchestrator's sweeper needs).
-   * `ListMicrovms` has no resource type, so it is granted on `*`; the other two are scoped to this image.
+   * Grants listing, inspecting and terminating this image's MicroVMs (what the orchestrator's sweeper needs), and
+   * with `options.checkpoints` resuming them and minting tokens. `ListMicrovms` has no resource type, so it is
+   * granted on `*`; the others are scoped to this image.
    */
-  public grantManage(grantee: iam.IGrantable): iam.Grant {
+  public grantManage(grantee: iam.IGrantable, options: GrantManageOptions = {}): iam.Grant {
+    const onImage = ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'];
+    if (options.checkpoints) onImage.push('lambda:ResumeMicrovm', 'lambda:CreateMicrovmAuthToken');
     return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:ListMicrovms'], resourceArns: ['*'] })
-      .combine(iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'],
-        resourceArns: [this.imageArn],
-      }));
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: onImage, resourceArns: [this.imageArn] }));
   }
 
   /**

@@ -3,6 +3,7 @@ import {
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
   Fn,
+  Lazy,
   Names,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -23,7 +24,7 @@ export interface DomainFirewallProps {
   readonly vpc: ec2.IVpc;
   readonly vpcCidr: string;
   readonly zones: AllowlistZone[];
-  /** Network Firewall domain list targets (already validated and translated). */
+  /** Network Firewall domain list targets (already validated and translated); read at synthesis, so later additions count. */
   readonly targets: string[];
   /** where the alert logs go: a new group (`AlertLogs`) or an existing one, never disabled. */
   readonly logging: MicrovmLoggingSpec;
@@ -50,18 +51,19 @@ export class DomainFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: DomainFirewallProps) {
     super(scope, id);
-    const capacity = domainListCapacity(props.targets.length);
+    const capacity = () => domainListCapacity(props.targets.length);
+    const name = this.resourceName(100);
     this.ruleGroup = new networkfirewall.CfnRuleGroup(this, 'DomainAllowlist', {
       // capacity cannot change in place: a new name lets CloudFormation replace the group when it must grow.
-      ruleGroupName: `${this.resourceName(100)}-${capacity}`,
+      ruleGroupName: Lazy.string({ produce: () => `${name}-${capacity()}` }),
       type: 'STATEFUL',
-      capacity,
+      capacity: Lazy.number({ produce: capacity }),
       description: 'MicroVM egress: TLS (SNI) and HTTP (Host) to these domains only.',
       ruleGroup: {
         ruleVariables: { ipSets: { HOME_NET: { definition: [props.vpcCidr] } } },
         rulesSource: {
           rulesSourceList: {
-            targets: props.targets,
+            targets: Lazy.list({ produce: () => [...props.targets] }),
             targetTypes: ['TLS_SNI', 'HTTP_HOST'],
             generatedRulesType: 'ALLOWLIST',
           },

@@ -22,7 +22,7 @@ export class Egress {
    * Egress through a `MicrovmNetwork`: isolated by default, or limited to a domain allowlist.
    */
   public static network(network: IMicrovmNetwork): Egress {
-    return new Egress(() => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }));
+    return new Egress(() => ({ networkConnectorArn: network.networkConnector.networkConnectorArn, mode: network.egressMode }), network);
   }
 
   /**
@@ -41,7 +41,16 @@ export class Egress {
     return new Egress((scope) => ({ networkConnectorArn: managedConnectorArn(scope, 'INTERNET_EGRESS'), mode: EgressMode.INTERNET }));
   }
 
-  private constructor(private readonly produce: (scope: IConstruct) => EgressConfig) {}
+  private constructor(
+    private readonly produce: (scope: IConstruct) => EgressConfig,
+    /**
+     * The network behind a `network()` egress, so a construct that needs a path out (checkpoints to S3) can open
+     * exactly that path; undefined for a connector or the internet.
+     *
+     * @internal
+     */
+    public readonly _network?: IMicrovmNetwork,
+  ) {}
 
   /**
    * Renders the connector ARN for the stack that contains `scope`.

@@ -7,6 +7,7 @@ import {
   aws_logs as logs,
   aws_networkfirewall as networkfirewall,
   aws_route53resolver as resolver,
+  aws_s3 as s3,
   Stack,
   Token,
   Validations,
@@ -105,6 +106,8 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
   private readonly ownSecurityGroup?: ec2.SecurityGroup;
   /** DNS Firewall entries for the endpoints added so far. */
   private readonly endpointDnsNames: string[] = [];
+  /** the S3 gateway endpoint, once added, and whether its policy lists what it admits (not unrestricted). */
+  private s3Endpoint?: { readonly endpoint: ec2.GatewayVpcEndpoint; readonly restricted: boolean };
 
   constructor(scope: Construct, id: string, props: MicrovmNetworkProps = {}) {
     super(scope, id);
@@ -148,10 +151,13 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     }
 
     if (createdVpc && (props.dnsFirewall ?? true)) {
-      const listed = [...this.allowedDomains, ...resolved.resolvableTargets];
       const firewall = new DnsFirewall(this, 'DnsFirewall', {
         vpc: createdVpc,
-        allowed: () => [...this.endpointDnsNames, ...listed.flatMap(toDnsFirewallDomains)],
+        // read at synthesis: domains allowed later (a bucket for checkpoints) resolve too.
+        allowed: () => [
+          ...this.endpointDnsNames,
+          ...[...this.allowedDomains, ...resolved.resolvableTargets].flatMap(toDnsFirewallDomains),
+        ],
       });
       this.dnsFirewallRuleGroup = firewall.ruleGroup;
     }
@@ -339,11 +345,55 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       subnets: [{ subnets: this.subnets }],
     });
     this.connections.allowTo(ec2.Peer.prefixList(prefixListId), ec2.Port.tcp(HTTPS), `HTTPS from MicroVMs to ${shortName} through its gateway endpoint`);
-    applyPolicy(endpoint, policy ?? (shortName === 'dynamodb'
+    const restricted = applyPolicy(endpoint, policy ?? (shortName === 'dynamodb'
       ? EndpointPolicy.resources([stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: '*' })])
       : EndpointPolicy.accountResources()));
+    if (shortName === 's3') this.s3Endpoint = { endpoint, restricted };
     this.endpointDnsNames.push(...serviceDnsNames(shortName, stack.region));
     return endpoint;
+  }
+
+  /**
+   * Lets MicroVMs reach one bucket (HTTPS, any action their request is signed for) and nothing else new: through the
+   * S3 gateway endpoint when the network has one (its policy then also admits the bucket), adding the endpoint
+   * (scoped to the bucket) to an isolated network that has none, and adding the bucket's regional virtual-hosted
+   * name to a domain allowlist. A network on a VPC this library did not create gets no endpoint: its routes are
+   * not ours to change.
+   *
+   * @returns the gateway endpoint MicroVMs reach the bucket through, or undefined when they do not use one
+   * @internal
+   */
+  public _allowBucket(bucket: s3.IBucket): ec2.GatewayVpcEndpoint | undefined {
+    if (this.egressMode === EgressMode.DOMAIN_ALLOWLIST) {
+      // only the bucket's own name: the regional name (s3.<region>.amazonaws.com) would admit path-style requests
+      // to every bucket in the region, any account's, which is an exfiltration path the allowlist exists to close.
+      if (!this.allowedDomains.includes(bucket.bucketRegionalDomainName)) this.allowedDomains.push(bucket.bucketRegionalDomainName);
+    }
+    if (this.s3Endpoint) {
+      // an unrestricted endpoint already admits the bucket; a statement added to it would restrict everything else.
+      if (this.s3Endpoint.restricted) {
+        this.s3Endpoint.endpoint.addToPolicy(new iam.PolicyStatement({
+          principals: [new iam.AnyPrincipal()],
+          actions: ['*'],
+          resources: [bucket.bucketArn, bucket.arnForObjects('*')],
+        }));
+      }
+      return this.s3Endpoint.endpoint;
+    }
+    if (this.egressMode === EgressMode.ISOLATED) return this.addS3Endpoint({ buckets: [bucket] });
+    return undefined;
+  }
+
+  /**
+   * Whether `_allowBucket` can open the network without a prefix list lookup, which needs an explicit region and
+   * account: it has an S3 endpoint already, or does not get one.
+   *
+   * @internal
+   */
+  public get _canAllowBucket(): boolean {
+    const stack = Stack.of(this);
+    return this.s3Endpoint !== undefined || this.egressMode !== EgressMode.ISOLATED ||
+      !(Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account));
   }
 
   private openInternetThroughFirewall(cidr: string): void {
@@ -363,7 +413,13 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
   }
 }
 
-/** Attaches the policy's statements to the endpoint; an unrestricted policy leaves the service's default. */
-function applyPolicy(endpoint: ec2.GatewayVpcEndpoint | ec2.InterfaceVpcEndpoint, policy: EndpointPolicy): void {
-  for (const statement of policy._statements(endpoint) ?? []) endpoint.addToPolicy(statement);
+/**
+ * Attaches the policy's statements to the endpoint; an unrestricted policy leaves the service's default.
+ *
+ * @returns whether the endpoint now has a policy (false: unrestricted)
+ */
+function applyPolicy(endpoint: ec2.GatewayVpcEndpoint | ec2.InterfaceVpcEndpoint, policy: EndpointPolicy): boolean {
+  const statements = policy._statements(endpoint);
+  for (const statement of statements ?? []) endpoint.addToPolicy(statement);
+  return statements !== undefined;
 }

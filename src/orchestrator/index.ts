@@ -6,3 +6,4 @@ export * from './orchestrator-metrics';
 export * from './smoke-test';
 export * from './shell-access';
 export * from './lifecycle-events';
+export * from './checkpoints';

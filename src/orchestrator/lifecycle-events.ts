@@ -66,6 +66,10 @@ export class SessionEventType {
   public static readonly ORPHAN_TERMINATED = SESSION_EVENT_TYPES.ORPHAN_TERMINATED;
   /** A shell token was minted: who asked, for which session, for how long. */
   public static readonly SHELL_ACCESS_GRANTED = SESSION_EVENT_TYPES.SHELL_ACCESS_GRANTED;
+  /** A checkpoint of the session's workspace was saved and confirmed (key, bytes). */
+  public static readonly CHECKPOINT_SAVED = SESSION_EVENT_TYPES.CHECKPOINT_SAVED;
+  /** A checkpoint save failed (the reason); the session and its previous checkpoint are unchanged. */
+  public static readonly CHECKPOINT_FAILED = SESSION_EVENT_TYPES.CHECKPOINT_FAILED;
   /** The `source` of every event. */
   public static readonly SOURCE = SESSION_EVENT_SOURCE;
 

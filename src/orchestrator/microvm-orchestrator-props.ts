@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_sns as sns } from 'aws-cdk-lib';
+import { CheckpointOptions } from './checkpoints';
 import { IdlePolicy } from './idle-policy';
 import { LifecycleEvents, UsagePricing } from './lifecycle-events';
 import { SessionOwner } from './session-owner';
@@ -144,6 +145,17 @@ export interface MicrovmOrchestratorProps {
    * @default - no shell access: the route is absent and MicroVMs are launched without `SHELL_INGRESS`
    */
   readonly shell?: ShellAccessOptions;
+
+  /**
+   * Save each session's workspace to S3 before its MicroVM ends (the service ends every MicroVM after at most
+   * 8 hours), and restore it when the session is relaunched. Creates a bucket (or uses `checkpoints.bucket`), grants
+   * both functions object access to it, and opens the network to it: in an isolated `MicrovmNetwork` an S3 gateway
+   * endpoint scoped to the bucket and HTTPS to S3's prefix list; in an allowlist network the bucket's regional
+   * domain. See docs/checkpoints.md.
+   *
+   * @default - no checkpoints: a session relaunched after its end starts from the image snapshot
+   */
+  readonly checkpoints?: CheckpointOptions;
 
   /**
    * Where the session lifecycle events go: one event per transition (created, launch failed, suspended, resumed,

@@ -2,7 +2,7 @@ import {
   Annotations, Duration, Names, RemovalPolicy, Stack, Token,
   aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets,
   aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_lambda_destinations as destinations, aws_logs as logs,
-  aws_sns as sns, aws_sqs as sqs,
+  aws_s3 as s3, aws_sns as sns, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IdlePolicy } from './idle-policy';
@@ -11,6 +11,7 @@ import { MicrovmOrchestratorProps } from './microvm-orchestrator-props';
 import { MicrovmOrchestratorBase } from './orchestrator-metrics';
 import { acknowledgeOrchestratorFindings } from './private/acknowledgements';
 import { createAlarms } from './private/alarms';
+import { setUpCheckpoints } from './private/checkpoint-bucket';
 import { createDashboard } from './private/dashboard';
 import { defaultEgress } from './private/default-egress';
 import { HandlerFunction } from './private/handler-function';
@@ -90,6 +91,12 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
   public readonly dashboard?: cloudwatch.Dashboard;
   /** the bus the session lifecycle events go to, unless `lifecycleEvents` is `LifecycleEvents.disabled()`. */
   public readonly eventBus?: events.IEventBus;
+  /**
+   * the bucket session workspaces are saved to (see `checkpoints`).
+   *
+   * @default - none without `checkpoints`
+   */
+  public readonly checkpointBucket?: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: MicrovmOrchestratorProps) {
     super(scope, id);
@@ -106,7 +113,8 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
     const key = this.encryptionKey;
     if (key) allowLogsToUse(key);
 
-    this.egress = (props.egress ?? defaultEgress(this, key)).bind(this);
+    const egress = props.egress ?? defaultEgress(this, key);
+    this.egress = egress.bind(this);
     const ingressArns = config.ingressArns;
 
     const tableKey = key && !Token.isUnresolved(stack.region) ? key : undefined;
@@ -244,8 +252,9 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       },
     });
     this.sweeperFunction = sweeper;
-    // the sweeper lists this image's MicroVMs and terminates the ones no session owns; it never launches.
-    image.grantManage(sweeper);
+    // the sweeper lists this image's MicroVMs and terminates the ones no session owns; it never launches. To save
+    // checkpoints it also resumes a suspended MicroVM and mints a token for its checkpoint port.
+    image.grantManage(sweeper, { checkpoints: config.checkpoints !== undefined });
     if (config.keepVersions !== undefined) image.grantPrune(sweeper);
     this.table.grant(sweeper, ...SESSION_ITEM_ACTIONS, 'dynamodb:Scan');
     tableKey?.grantEncryptDecrypt(sweeper);
@@ -260,6 +269,21 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
       schedule: events.Schedule.rate(config.sweepInterval),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0, deadLetterQueue: this.sweeperFailureQueue })],
     });
+
+    if (config.checkpoints) {
+      // only with checkpoints, so an orchestrator without them keeps its environment (and function versions).
+      this.checkpointBucket = validateIn(this, () => setUpCheckpoints(this, {
+        config: config.checkpoints!,
+        key,
+        removalPolicy: config.removalPolicy,
+        orchestrator,
+        sweeper,
+        image,
+        egress,
+        egressMode: this.egress.mode,
+        sweepInterval: config.sweepInterval,
+      }));
+    }
 
     // both publish lifecycle events: PutEvents on that one bus.
     this.eventBus?.grantPutEventsTo(orchestrator);

@@ -237,6 +237,26 @@ export abstract class MicrovmOrchestratorBase extends Construct {
     return this.metric(METRIC.SESSION_SUSPENDED_SECONDS, { ...props, dimensionsMap: { [OWNER_DIMENSION]: ownerArn, ...props.dimensionsMap } });
   }
 
+  /** checkpoints saved and confirmed (a requested save, or the sweeper's before a session's end). @default - sum over 5 minutes */
+  public metricCheckpointsSaved(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.CHECKPOINTS_SAVED, props);
+  }
+
+  /**
+   * checkpoint saves that failed (the guest failed, timed out, lied about the size, or the VM was gone): the session
+   * and its previous checkpoint are unchanged, and the next sweep retries a save that is due.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCheckpointsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.CHECKPOINTS_FAILED, props);
+  }
+
+  /** size of each saved checkpoint, in bytes. @default - maximum over 5 minutes */
+  public metricCheckpointBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.CHECKPOINT_BYTES, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
   private search(metricName: string, dimension: string, statistic: string, props: cloudwatch.MathExpressionOptions): cloudwatch.IMetric {
     const period = props.period ?? Duration.minutes(5);
     const schema = `{${this.metricsNamespace},${dimension},service}`;

@@ -2,10 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { SWEEPER_METRICS } from '../shared/contract';
+import { ENV, SWEEPER_METRICS } from '../shared/contract';
 import { AdmissionCounter } from './runtime/admission-counter';
+import { CheckpointConfig, parseCheckpointConfig } from './runtime/checkpoint-config';
+import type { CheckpointRequest } from './runtime/checkpoint-route';
+import { CheckpointSaver, SaveOutcome } from './runtime/checkpoint-saver';
 import { ConfigError, telemetryNames } from './runtime/config';
 import { eventsFor } from './runtime/session-events';
 import type { SweepReport } from './runtime/sweep-report';
@@ -26,8 +30,10 @@ let config: Omit<SweeperConfig, 'budget'> | undefined;
 let configError: string | undefined;
 let admission: AdmissionCounter | undefined;
 let pruner: VersionPruner | undefined;
+let checkpoints: CheckpointConfig | undefined;
 try {
   config = parseSweeperConfig(process.env);
+  checkpoints = parseCheckpointConfig(process.env);
   // rows the sweeper removes give their slot back only where the session API counts them.
   admission = countsAdmission(process.env) ? AdmissionCounter.of(documentClient, config.tableName) : AdmissionCounter.disabled();
   if (config.keepVersions !== undefined) {
@@ -41,9 +47,17 @@ try {
   configError = err instanceof ConfigError ? err.message : 'could not read the sweeper configuration';
 }
 
-/** Scheduled entry point. The event is ignored: the service's list and the table are the whole input. */
-export const handler = async (_event: unknown, context?: Context): Promise<SweepReport> => {
+// the local emulator's data plane (tests only; the construct never sets it): where a save reaches the VM.
+const dataPlane = process.env[ENV.DATA_PLANE_URL_TEMPLATE];
+const endpointUrl = dataPlane ? (endpoint: string) => dataPlane.replace('{endpoint}', endpoint.replace(/^[a-z]+:\/\//i, '')) : undefined;
+
+/**
+ * Scheduled entry point: the event is ignored, the service's list and the table are the whole input. The session
+ * API also invokes it asynchronously with a {@link CheckpointRequest} to run a requested save.
+ */
+export const handler = async (event: unknown, context?: Context): Promise<SweepReport | SaveOutcome | undefined> => {
   if (context) logger.addContext(context);
+  if ((event as CheckpointRequest | undefined)?.action === 'checkpoint') return saveRequested(event as CheckpointRequest, context);
   if (!config) {
     logger.error('sweeper misconfigured', { reason: configError });
     metrics.addMetric(SWEEPER_METRICS.SWEEP_ERRORS, MetricUnit.Count, 1);
@@ -52,6 +66,8 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
     throw new Error(`sweeper misconfigured: ${configError}`);
   }
   const remainingMs = context?.getRemainingTimeInMillis() ?? 60_000;
+  // one queue of events for the sweep and the saves it makes: published together at the end of the run.
+  const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
   const sweeper = new Sweeper({
     microvms,
     documentClient,
@@ -60,7 +76,49 @@ export const handler = async (_event: unknown, context?: Context): Promise<Sweep
     metrics,
     admission,
     pruner,
-    events: eventsFor(config.events?.eventBusName, serviceName, logger, metrics),
+    events,
+    checkpoints: checkpoints && {
+      beforeEndSeconds: checkpoints.beforeEndSeconds,
+      saver: new CheckpointSaver({
+        microvms,
+        s3: new S3Client({}),
+        documentClient,
+        tableName: config.tableName,
+        config: checkpoints,
+        logger,
+        metrics,
+        events,
+        guestTimeoutMs: 60_000,
+        endpointUrl,
+      }),
+    },
   });
   return sweeper.run();
 };
+
+async function saveRequested(request: CheckpointRequest, context?: Context): Promise<SaveOutcome | undefined> {
+  if (!config || !checkpoints) {
+    logger.error('checkpoint requested but checkpoints are not configured', { reason: configError });
+    return undefined;
+  }
+  const remainingMs = context?.getRemainingTimeInMillis() ?? 300_000;
+  const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
+  const saver = new CheckpointSaver({
+    events,
+    endpointUrl,
+    microvms,
+    s3: new S3Client({}),
+    documentClient,
+    tableName: config.tableName,
+    config: checkpoints,
+    logger,
+    metrics,
+    guestTimeoutMs: Math.max(10_000, deadlineFor(remainingMs) - 15_000),
+  });
+  try {
+    return await saver.saveRequested({ owner: String(request.owner), sessionId: String(request.sessionId), generation: Number(request.generation) });
+  } finally {
+    await events.flush();
+    metrics.publishStoredMetrics();
+  }
+}

@@ -56,6 +56,16 @@ export const ENV = {
   BASELINE_MEMORY_MIB: 'MICROVM_BASELINE_MEMORY_MIB',
   /** JSON `{perGbSecond, perVcpuSecond, currency}` for the estimated cost in `Session Ended` events; empty for none. */
   USAGE_PRICING: 'MICROVM_USAGE_PRICING',
+  /** Checkpoints: the bucket workspaces are saved to; empty when checkpoints are off. */
+  CHECKPOINT_BUCKET: 'MICROVM_CHECKPOINT_BUCKET',
+  /** Checkpoints: the guest's checkpoint port (never in a client's token, like the hooks port). */
+  CHECKPOINT_PORT: 'MICROVM_CHECKPOINT_PORT',
+  /** Checkpoints: the path the guest serves `POST` on to save (default `/checkpoint`). */
+  CHECKPOINT_PATH: 'MICROVM_CHECKPOINT_PATH',
+  /** Checkpoints: seconds before a session's end when the sweeper saves it. */
+  CHECKPOINT_BEFORE_END_SECONDS: 'MICROVM_CHECKPOINT_BEFORE_END_SECONDS',
+  /** Checkpoints: the function (the sweeper) the session API invokes asynchronously to run a requested save. */
+  CHECKPOINT_WORKER_FUNCTION: 'MICROVM_CHECKPOINT_WORKER_FUNCTION',
   /** Powertools metrics namespace. */
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Powertools service name, also the metrics' `service` dimension. */
@@ -132,8 +142,16 @@ export const OWNER_DIMENSION = 'Owner';
 /** The dimension of `SessionEvents` that carries the event's detail-type. */
 export const DETAIL_TYPE_DIMENSION = 'DetailType';
 
+/** Metric names of checkpoints (both handlers save). */
+export const CHECKPOINT_METRICS = {
+  CHECKPOINTS_SAVED: 'CheckpointsSaved',
+  /** Saves that failed or timed out: the session is unchanged and the next sweep retries. */
+  CHECKPOINTS_FAILED: 'CheckpointsFailed',
+  CHECKPOINT_BYTES: 'CheckpointBytes',
+} as const;
+
 /** Every metric either handler emits. */
-export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS } as const;
+export const METRIC = { ...SESSION_METRICS, ...SWEEPER_METRICS, ...EVENT_METRICS, ...CHECKPOINT_METRICS } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The dimension of `VmsSeen` that carries the VM state. */
 export const VM_STATE_DIMENSION = 'state';
@@ -161,6 +179,19 @@ export const TABLE = {
 } as const;
 
 /** The service's limits this library enforces on both sides. */
+/** The checkpoint contract between the orchestrator and the guest (docs/checkpoints.md). */
+export const CHECKPOINTS = {
+  DEFAULT_PATH: '/checkpoint',
+  DEFAULT_RETENTION_DAYS: 7,
+  DEFAULT_BEFORE_END_SECONDS: 900,
+  /** One presigned PUT carries at most 5 GB (S3's single-PUT limit); multipart is not supported yet. */
+  MAX_BYTES: 5 * 1024 ** 3,
+  /** Presigned URLs (upload and download) live at most this long. */
+  URL_MAX_SECONDS: 900,
+  /** The token for the checkpoint port lives this long. */
+  TOKEN_MINUTES: 5,
+} as const;
+
 export const LIMITS = {
   /** A MicroVM's lifetime cap, running plus suspended (8 hours, not adjustable). */
   MAX_DURATION_SECONDS: 28_800,

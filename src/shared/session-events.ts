@@ -15,6 +15,8 @@ export const SESSION_EVENT_TYPES = {
   ADMISSION_REFUSED: 'Session Admission Refused',
   ORPHAN_TERMINATED: 'Orphan Terminated',
   SHELL_ACCESS_GRANTED: 'Shell Access Granted',
+  CHECKPOINT_SAVED: 'Checkpoint Saved',
+  CHECKPOINT_FAILED: 'Checkpoint Failed',
 } as const;
 
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[keyof typeof SESSION_EVENT_TYPES];
@@ -70,6 +72,8 @@ export interface SessionEventDetail {
   readonly launchLatencyMs?: number;
   /** Ended: see {@link SessionUsage}. */
   readonly usage?: SessionUsage;
+  /** Checkpoint saved: what was saved (the key names owner, session and generation; never a URL). */
+  readonly checkpoint?: { readonly key: string; readonly bytes: number; readonly createdAt: string };
   /** Shell access granted: who asked and for how long. */
   readonly callerArn?: string;
   readonly expirationInMinutes?: number;

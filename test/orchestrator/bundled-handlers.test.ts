@@ -2,10 +2,13 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { GetMicrovmImageCommand, GetMicrovmImageVersionCommand } from '@aws-sdk/client-lambda-microvms';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { body, CREDENTIALS, event, Rig, startRig } from './runtime/harness';
 import { DataPlaneApps, LocalEventBus } from '../../src/local';
+import { sha256Hex } from '../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../src/shared/contract';
 
 // what Lambda runs is the esbuild bundle in assets/, not the TypeScript under src/: a bundling option (module-first
@@ -115,6 +118,53 @@ describe('the bundled handlers', () => {
       ]);
     } finally {
       await bus.stop();
+    }
+  });
+
+  test('the sweeper bundle runs a requested checkpoint: a token for the checkpoint port, the guest\'s upload, the record', async () => {
+    // GIVEN s3rver, a guest on port 9100 that uploads a small archive, and a session the orchestrator bundle created
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const S3rver = require('s3rver');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-s3-'));
+    const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: 'checkpoints' }] });
+    const { port } = await server.run();
+    const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    for (const version of ['1', '2']) {
+      rig.emulator.registerApp(rig.imageArn, version, {
+        9100: (req, res) => {
+          let raw = '';
+          req.on('data', (c) => { raw += c; });
+          req.on('end', async () => {
+            const put = await fetch(JSON.parse(raw).uploadUrl, { method: 'PUT', body: 'workspace' });
+            res.writeHead(put.status === 200 ? 200 : 502, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ bytes: 9 }));
+          });
+        },
+      });
+    }
+    const env = {
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+      [ENV.CHECKPOINT_BUCKET]: 'checkpoints',
+      [ENV.CHECKPOINT_PORT]: '9100',
+      [ENV.DATA_PLANE_URL_TEMPLATE]: `${rig.emulator.dataPlaneEndpoint}/{endpoint}`,
+    };
+    try {
+      const [created] = await invokeBundle(ORCHESTRATOR, [event('PUT', '/sessions/bundle-ck')], env);
+      expect(created.statusCode).toBe(201);
+
+      // WHEN the sweeper bundle gets the request the session API hands it
+      const [outcome] = await invokeBundle(SWEEPER, [{ action: 'checkpoint', owner: sha256Hex('arn:aws:iam::111111111111:user/alice'), sessionId: 'bundle-ck', generation: 1 }], {
+        ...env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      });
+
+      // THEN
+      expect(outcome).toMatchObject({ saved: true, checkpoint: { bytes: 9, generation: 1 } });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'checkpoints' }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual([outcome.checkpoint.key]);
+    } finally {
+      s3.destroy();
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -3,7 +3,7 @@ import { App, Stack, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MicrovmImage, MicrovmOrchestrator, MicrovmOrchestratorBase } from '../../src';
 import * as contract from '../../src/shared/contract';
-import { DEFAULT_METRICS_NAMESPACE, EVENT_METRICS, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
+import { CHECKPOINT_METRICS, DEFAULT_METRICS_NAMESPACE, EVENT_METRICS, METRIC, SESSION_METRICS, SWEEPER_METRICS } from '../../src/shared/contract';
 import { moduleGraph } from '../support/module-graph';
 
 /**
@@ -19,6 +19,8 @@ const HANDLERS = {
   // the lifecycle events and their usage: both handlers publish them.
   sessionEvents: { entry: path.join(SRC, 'orchestrator.lambda.ts'), names: EVENT_METRICS, constant: 'EVENT_METRICS' },
   sweeperEvents: { entry: path.join(SRC, 'sweeper.lambda.ts'), names: EVENT_METRICS, constant: 'EVENT_METRICS' },
+  // checkpoints: the sweeper saves (requested and before the end).
+  checkpoints: { entry: path.join(SRC, 'sweeper.lambda.ts'), names: CHECKPOINT_METRICS, constant: 'CHECKPOINT_METRICS' },
 };
 const ALL = new Set<string>(Object.values(METRIC));
 

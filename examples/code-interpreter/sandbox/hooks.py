@@ -10,6 +10,8 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from checkpoint import restore_from
+
 PREFIX = "/aws/lambda-microvms/runtime/v1/"
 
 
@@ -61,6 +63,10 @@ class HookHandler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
             # runHookPayload arrives as a JSON string inside the /run body: decode twice.
             payload = json.loads(body.get("runHookPayload") or "{}")
+            # a relaunch with checkpoints: {payload, checkpoint}; the workspace is restored before (or while) we answer.
+            payload = restore_from(payload)
+            if isinstance(payload, str):
+                payload = json.loads(payload or "{}")
             STATE.start(body.get("microvmId"), payload if isinstance(payload, dict) else {})
             return self._reply(200)
         if hook in ("resume", "suspend", "terminate"):

@@ -10,10 +10,13 @@ import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from checkpoint import RESTORE, serve_checkpoints
 from hooks import STATE, serve_hooks
 
 APP_PORT = int(os.environ.get("APP_PORT", "8080"))
 HOOKS_PORT = int(os.environ.get("HOOKS_PORT", "9000"))
+# the checkpoint port (docs/checkpoints.md): never in a client's token; empty turns checkpoints off.
+CHECKPOINT_PORT = os.environ.get("CHECKPOINT_PORT", "")
 TIMEOUT = int(os.environ.get("EXECUTION_TIMEOUT_SECONDS", "30"))
 MAX_OUTPUT = int(os.environ.get("MAX_OUTPUT_BYTES", "65536"))
 MAX_BODY = 256 * 1024
@@ -37,7 +40,10 @@ class AppHandler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/health":
-            return self._reply(200, {"status": "ok", "instance": STATE.instance_id})
+            if RESTORE.state == "restoring":
+                # a large workspace still unpacking after /run answered: clients and the smoke test wait for this.
+                return self._reply(503, {"status": "restoring"})
+            return self._reply(200, {"status": "ok", "instance": STATE.instance_id, "restore": RESTORE.state})
         return self._reply(404, {"error": "not found"})
 
     def do_POST(self):
@@ -72,6 +78,8 @@ class AppHandler(BaseHTTPRequestHandler):
 
 def main():
     serve_hooks(HOOKS_PORT)
+    if CHECKPOINT_PORT:
+        serve_checkpoints(int(CHECKPOINT_PORT))
     app = ThreadingHTTPServer(("0.0.0.0", APP_PORT), AppHandler)
     STATE.ready.set()
     app.serve_forever()

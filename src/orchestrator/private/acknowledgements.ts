@@ -52,6 +52,10 @@ function wildcardReason(actions: string[]): string | undefined {
     return 'X-Ray\'s PutTraceSegments and PutTelemetryRecords have no resource type, so active tracing needs Resource "*"; ' +
       'they only write trace data.';
   }
+  if (actions.length > 0 && actions.every((a) => ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'].includes(a))) {
+    return `${actions.join(', ')} on the checkpoint bucket's objects: checkpoint keys (<owner>/<session>/<generation>/<timestamp>) ` +
+      'are made at run time, so the grant names the one bucket and every key in it.';
+  }
   if (actions.length === 1 && actions[0] === 'lambda:PassNetworkConnector') {
     return 'lambda:PassNetworkConnector: the ":*" form of each connector ARN covers that connector\'s numbered versions ' +
       '(RunMicrovm may name one); only the egress and ingress connectors this orchestrator passes are listed.';

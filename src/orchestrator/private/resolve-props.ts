@@ -6,6 +6,7 @@ import { MicrovmLogging, MicrovmLoggingSpec } from '../../shared/microvm-logging
 import { durationInRange, invalidProp, isToken } from '../../shared/validation';
 import type { MicrovmOrchestratorProps } from '../microvm-orchestrator-props';
 import { SmokeTest } from '../smoke-test';
+import { ResolvedCheckpoints, resolveCheckpoints } from './checkpoint-props';
 import type { SmokeTestCheck } from './smoke-test-resource';
 
 /** The orchestrator's props, validated and with their defaults. */
@@ -28,6 +29,8 @@ export interface ResolvedConfig {
   readonly runtimeLogging: MicrovmLoggingSpec;
   /** how many newest image versions pruning keeps; undefined when `pruneVersions` is false. */
   readonly keepVersions?: number;
+  /** the checkpoint options, or undefined without `checkpoints`. */
+  readonly checkpoints?: ResolvedCheckpoints;
 }
 
 /** Newest image versions the sweeper keeps by default. */
@@ -136,6 +139,10 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
       'Use MicrovmLogging.newLogGroup({ retention }) to keep them for less time, or MicrovmLogging.logGroup(group) to send them to a group you own.');
   }
 
+  const maxDurationSeconds = maxDuration.toSeconds({ integral: false });
+  const checkpoints = props.checkpoints === undefined ? undefined
+    : resolveCheckpoints(props.checkpoints, { appPorts, hooksPort, maxDurationSeconds });
+
   return {
     logging,
     runtimeLogging: (props.runtimeLogging ?? MicrovmLogging.newLogGroup())._config(),
@@ -144,12 +151,13 @@ export function resolveProps(scope: Construct, props: MicrovmOrchestratorProps):
     appPorts,
     hooksPort,
     tokenTtlSeconds: tokenTtl.toSeconds({ integral: false }),
-    maxDurationSeconds: maxDuration.toSeconds({ integral: false }),
+    maxDurationSeconds,
     sweepInterval,
     orphanGraceSeconds: orphanGrace.toSeconds({ integral: false }),
     removalPolicy,
     smokeTest,
     keepVersions: props.pruneVersions === false ? undefined : keepVersions,
+    checkpoints,
   };
 }
 

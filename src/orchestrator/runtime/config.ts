@@ -1,3 +1,4 @@
+import { CheckpointConfig, parseCheckpointConfig } from './checkpoint-config';
 import { Env, fail, optional, optionalInt, required } from './env';
 import { OWNER_KEYS, OwnerKey, allowedPrincipal } from './owner';
 import { EventsConfig, parseEventsConfig } from './session-usage';
@@ -34,6 +35,8 @@ export interface OrchestratorConfig {
   readonly shellAllowedPrincipals?: ReadonlySet<string>;
   /** Lifecycle events and usage: the bus (none: no events), the baseline memory and the optional pricing. */
   readonly events: EventsConfig;
+  /** Checkpoints to S3; undefined when off (the checkpoint route is then absent and payloads are unchanged). */
+  readonly checkpoints?: CheckpointConfig;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -98,6 +101,7 @@ export function parseConfig(env: Env = process.env): OrchestratorConfig {
     ownerKey: ownerKey(env),
     shellAllowedPrincipals: shellAllowedPrincipals(env),
     events: parseEventsConfig(env),
+    checkpoints: checkpointConfig(env, appPorts, hooksPort),
     ...telemetryNames(env),
   };
 }
@@ -111,6 +115,14 @@ export function telemetryNames(env: Env = process.env): Pick<OrchestratorConfig,
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
     serviceName: optional(env, ENV.SERVICE_NAME) ?? DEFAULT_SERVICE_NAME,
   };
+}
+
+function checkpointConfig(env: Env, appPorts: number[], hooksPort: number | undefined): CheckpointConfig | undefined {
+  const config = parseCheckpointConfig(env);
+  if (config && (appPorts.includes(config.port) || config.port === hooksPort)) {
+    fail(ENV.CHECKPOINT_PORT, String(config.port), 'differ from the app ports and the hooks port (no client token may ever reach it)');
+  }
+  return config;
 }
 
 function ownerKey(env: Env): OwnerKey {

@@ -6,7 +6,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A matched route: the operation and its session id (absent for the list route). */
 export interface Route {
-  readonly operation: 'put' | 'get' | 'delete' | 'list' | 'token' | 'shellToken' | 'suspend' | 'resume';
+  readonly operation: 'put' | 'get' | 'delete' | 'list' | 'token' | 'shellToken' | 'suspend' | 'resume' | 'checkpoint';
   readonly sessionId?: string;
 }
 
@@ -22,7 +22,7 @@ export function isSessionId(value: string): boolean {
  * (with `Allow`), malformed ids 400; this runs before anything touches the table. `shell-token` is a route only
  * when `shell` is true (the orchestrator has shell access); otherwise it is an unknown path like any other.
  */
-export function route(method: string, path: string, shell = false): Route {
+export function route(method: string, path: string, shell = false, checkpoints = false): Route {
   if (path === '/sessions') {
     if (method === 'GET') return { operation: 'list' };
     throw methodNotAllowed(['GET']);
@@ -38,6 +38,9 @@ export function route(method: string, path: string, shell = false): Route {
   } else if (action === 'token' || action === 'suspend' || action === 'resume') {
     if (method !== 'POST') throw methodNotAllowed(['POST']);
     operation = action;
+  } else if (action === 'checkpoint' && checkpoints) {
+    if (method !== 'POST') throw methodNotAllowed(['POST']);
+    operation = 'checkpoint';
   } else if (action === 'shell-token' && shell) {
     if (method !== 'POST') throw methodNotAllowed(['POST']);
     operation = 'shellToken';

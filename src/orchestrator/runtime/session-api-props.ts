@@ -2,8 +2,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaMicrovmsClient } from '@aws-sdk/client-lambda-microvms';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdmissionCounter } from './admission-counter';
+import type { CheckpointWorker } from './checkpoint-route';
 import type { OrchestratorConfig } from './config';
 import type { Labels } from './labels';
 import type { SessionEvents } from './session-events';
@@ -17,6 +19,10 @@ export interface SessionApiProps {
   readonly metrics: Metrics;
   /** The `maxSessions` counter. @default built from `config.maxSessions` (disabled without it) */
   readonly admission?: AdmissionCounter;
+  /** With checkpoints: presigns the restore's download URL and deletes a deleted session's checkpoints. */
+  readonly s3?: S3Client;
+  /** With checkpoints: runs a requested save asynchronously (the handler invokes the sweeper function). */
+  readonly checkpointWorker?: CheckpointWorker;
   /** Where lifecycle events go. @default SessionEvents.disabled() */
   readonly events?: SessionEvents;
   /** Clock for leases and lifetimes (epoch ms). */

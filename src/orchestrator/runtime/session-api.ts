@@ -13,6 +13,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { AdmissionCounter } from './admission-counter';
 import { ApiError, toApiError } from './api-error';
 import { errorName } from './aws-errors';
+import { requestCheckpoint, deleteCheckpoints } from './checkpoint-route';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { labelsConflict, parseLabels, sameLabels } from './labels';
@@ -56,7 +57,7 @@ export class SessionApi {
   private readonly launcher: SessionLauncher;
   private readonly events: SessionEvents;
 
-  constructor(props: SessionApiProps) {
+  constructor(private readonly props: SessionApiProps) {
     this.microvms = props.microvms;
     this.store = new SessionStore(props.documentClient, props.config.tableName);
     this.config = props.config;
@@ -70,7 +71,10 @@ export class SessionApi {
     const admission = props.admission
       ?? (maxSessions === undefined ? AdmissionCounter.disabled() : AdmissionCounter.of(props.documentClient, tableName, maxSessions));
     this.events = props.events ?? SessionEvents.disabled();
-    this.launcher = new SessionLauncher({ ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs, events: this.events });
+    const checkpoints = props.config.checkpoints && props.s3 ? { config: props.config.checkpoints, s3: props.s3 } : undefined;
+    this.launcher = new SessionLauncher({
+      ...props, store: this.store, admission, now: this.now, leaseMs: this.leaseMs, events: this.events, checkpoints,
+    });
   }
 
   /**
@@ -109,7 +113,7 @@ export class SessionApi {
     context.owner = caller.owner;
     const method = String(event.requestContext?.http?.method ?? '').toUpperCase();
     const path = String(event.rawPath ?? event.requestContext?.http?.path ?? '');
-    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined);
+    const r = route(method, path, this.config.shellAllowedPrincipals !== undefined, this.config.checkpoints !== undefined);
     const id = r.sessionId as string;
     context.operation = r.operation;
     context.sessionId = r.sessionId;
@@ -122,6 +126,10 @@ export class SessionApi {
       case 'shellToken': return this.shellToken(caller, callerArn, id, event);
       case 'suspend': return this.suspendOrResume(caller, id, event, 'suspend');
       case 'resume': return this.suspendOrResume(caller, id, event, 'resume');
+      case 'checkpoint':
+        jsonBody(event, []);
+        await requestCheckpoint(this.requireRunning(await this.store.get(caller.owner, id)), this.props.checkpointWorker, this.now());
+        return jsonResponse(202, { sessionId: id, checkpoint: { saving: true } });
     }
   }
 
@@ -300,7 +308,7 @@ export class SessionApi {
     for (let round = 0; round < 5; round++) {
       const row = await this.store.get(caller.owner, id);
       if (!row) return jsonResponse(204, undefined);
-      if (row.status !== 'ACTIVE' && this.leaseLive(row)) {
+      if (row.status !== 'ACTIVE' && hasLiveLease(row, this.now())) {
         throw ApiError.unavailable(row.status === 'ENDING' ? 'SessionEnding' : 'LaunchInProgress',
           'another request is changing this session; retry after Retry-After seconds', 1);
       }
@@ -316,6 +324,8 @@ export class SessionApi {
           reportEnded(this.events, this.metrics, this.config.events, ending, 'deleted', this.now());
         }
         this.count(SESSION_METRICS.SESSIONS_ENDED);
+        // its checkpoints go with it (the bucket's lifecycle expiry removes any this misses).
+        await deleteCheckpoints(this.props, ending).catch((e) => this.countUpstreamError(e, 'DeleteCheckpoints'));
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);
       }
@@ -405,23 +415,15 @@ export class SessionApi {
     if (!row) throw ApiError.notFound();
     if (row.status === 'ENDING') throw ApiError.conflict('SessionEnding', 'the session is being deleted');
     if (row.status === 'LAUNCHING') {
-      if (this.leaseLive(row)) throw ApiError.unavailable('LaunchInProgress', 'the session is launching; retry after Retry-After seconds', 1);
+      if (hasLiveLease(row, this.now())) throw ApiError.unavailable('LaunchInProgress', 'the session is launching; retry after Retry-After seconds', 1);
       throw this.notRunning();
     }
-    if (this.isExpired(row)) throw ApiError.conflict('SessionExpired', 'the session reached its maximum duration; PUT the session to relaunch it');
+    if (isPastExpiry(row, this.now())) throw ApiError.conflict('SessionExpired', 'the session reached its maximum duration; PUT the session to relaunch it');
     return row;
   }
 
   private notRunning(): ApiError {
     return ApiError.conflict('SessionNotRunning', 'the session has no running MicroVM; PUT the session to relaunch it');
-  }
-
-  private isExpired(row: SessionItem): boolean {
-    return isPastExpiry(row, this.now());
-  }
-
-  private leaseLive(row: SessionItem): boolean {
-    return hasLiveLease(row, this.now());
   }
 
   private isoNow(): string {

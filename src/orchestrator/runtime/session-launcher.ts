@@ -3,9 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetMicrovmCommand, LambdaMicrovmsClient, RunMicrovmCommand, RunMicrovmRequest, TerminateMicrovmCommand } from '@aws-sdk/client-lambda-microvms';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { AdmissionCounter, countsForAdmission } from './admission-counter';
 import { ApiError } from './api-error';
 import { errorName } from './aws-errors';
+import type { CheckpointConfig } from './checkpoint-config';
+import { belongsTo, downloadUrl } from './checkpoint-saver';
 import type { OrchestratorConfig } from './config';
 import type { Labels } from './labels';
 import type { SessionEvents } from './session-events';
@@ -13,7 +16,7 @@ import { isGoneState } from './session-rows';
 import { endReasonOf, reportEnded, sessionFields } from './session-usage';
 import { clientTokenFor, SessionItem } from './table/schema';
 import { SessionStore } from './table/session-store';
-import { SESSION_METRICS } from '../../shared/contract';
+import { LIMITS, SESSION_METRICS } from '../../shared/contract';
 import { SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 /** Rows are kept a day past their VM's end so the sweeper and callers can still see them. */
@@ -55,6 +58,8 @@ export interface SessionLauncherProps {
   readonly leaseMs: number;
   /** Where lifecycle events are queued (the request publishes them when it is done). */
   readonly events: SessionEvents;
+  /** With checkpoints: a relaunch restores the session's last checkpoint through its `/run` payload. */
+  readonly checkpoints?: { readonly config: CheckpointConfig; readonly s3: S3Client };
 }
 
 /**
@@ -72,6 +77,7 @@ export class SessionLauncher {
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly events: SessionEvents;
+  private readonly checkpoints?: { readonly config: CheckpointConfig; readonly s3: S3Client };
 
   constructor(props: SessionLauncherProps) {
     this.microvms = props.microvms;
@@ -83,6 +89,7 @@ export class SessionLauncher {
     this.now = props.now;
     this.leaseMs = props.leaseMs;
     this.events = props.events;
+    this.checkpoints = props.checkpoints;
   }
 
   /** Admission, then a LAUNCHING row with a lease; undefined when another request created it first. */
@@ -195,10 +202,17 @@ export class SessionLauncher {
   async launch(claimed: SessionItem, payload: string | undefined, claim: LaunchClaim): Promise<SessionItem> {
     let row = claimed;
     const started = this.now();
+    let runPayload: string | undefined;
+    try {
+      runPayload = await this.runPayload(row, payload);
+    } catch (err) {
+      await this.abandon(row, claim);
+      throw err;
+    }
     for (let attempt = 0; ; attempt++) {
       let vm;
       try {
-        vm = await this.microvms.send(new RunMicrovmCommand(this.runRequest(row, payload)));
+        vm = await this.microvms.send(new RunMicrovmCommand(this.runRequest(row, runPayload)));
       } catch (err) {
         const name = errorName(err);
         if (name === 'ConflictException' && attempt < 3) {
@@ -270,6 +284,26 @@ export class SessionLauncher {
       });
       return final;
     }
+  }
+
+  /**
+   * The `/run` hook payload: the caller's, unchanged without checkpoints. A relaunch of a session with a checkpoint of
+   * an earlier generation (its own: the key names the owner and session) gets `{ payload, checkpoint: { downloadUrl,
+   * key, createdAt } }`, the URL a GET presigned for at most 15 minutes; 400 when that no longer fits in 4096 bytes.
+   */
+  private async runPayload(row: SessionItem, payload: string | undefined): Promise<string | undefined> {
+    const checkpoint = row.lastCheckpoint;
+    if (!this.checkpoints || !belongsTo(checkpoint, row) || checkpoint.generation >= row.generation) return payload;
+    const url = await downloadUrl(this.checkpoints.s3, this.checkpoints.config.bucket, checkpoint.key);
+    const restore = { downloadUrl: url, key: checkpoint.key, createdAt: checkpoint.createdAt };
+    const wrapped = JSON.stringify({ payload: payload ?? null, checkpoint: restore });
+    const size = Buffer.byteLength(wrapped, 'utf8');
+    if (size > LIMITS.RUN_HOOK_PAYLOAD_BYTES) {
+      const room = LIMITS.RUN_HOOK_PAYLOAD_BYTES - (size - Buffer.byteLength(JSON.stringify(payload ?? null), 'utf8')) - 2;
+      throw ApiError.badRequest('PayloadTooLarge', `the /run payload would be ${size} bytes with the checkpoint to restore (at most `
+        + `${LIMITS.RUN_HOOK_PAYLOAD_BYTES}); this relaunch leaves room for a payload of about ${Math.max(0, room)} bytes`);
+    }
+    return wrapped;
   }
 
   private runRequest(row: SessionItem, payload: string | undefined): RunMicrovmRequest {

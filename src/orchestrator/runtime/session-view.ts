@@ -15,7 +15,16 @@ export interface SessionBody {
   expiresAt: string | null;
   /** The session's labels, `{}` when none. */
   labels: Record<string, string>;
+  /** With checkpoints: the last confirmed save, and whether one runs now. */
+  checkpoint?: CheckpointBody;
   token?: TokenBody;
+}
+
+export interface CheckpointBody {
+  last: { createdAt: string; bytes: number; generation: number } | null;
+  saving: boolean;
+  /** Why the last save failed (a reason code), until one succeeds. */
+  lastError?: string;
 }
 
 export interface TokenBody {
@@ -47,6 +56,14 @@ export function render(row: SessionItem, state: string, token?: TokenBody): Sess
     expiresAt: launching ? null : row.expiresAt ?? null,
     labels: { ...row.labels },
   };
+  if (row.lastCheckpoint || row.checkpointLeaseUntil !== undefined || row.checkpointError) {
+    const last = row.lastCheckpoint;
+    body.checkpoint = {
+      last: last ? { createdAt: last.createdAt, bytes: last.bytes, generation: last.generation } : null,
+      saving: (row.checkpointLeaseUntil ?? 0) > Date.now(),
+      ...row.checkpointError ? { lastError: row.checkpointError } : {},
+    };
+  }
   if (token) body.token = token;
   return body;
 }

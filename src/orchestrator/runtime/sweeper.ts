@@ -14,7 +14,8 @@ import { AdmissionCounter, countsForAdmission, SlotCounter } from './admission-c
 import { errorMessage, errorName } from './aws-errors';
 import { SessionEvents } from './session-events';
 import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd } from './session-rows';
-import { endReasonOf, reportEnded } from './session-usage';
+import { endReasonOf, EventsConfig, reportEnded } from './session-usage';
+import { dueForCheckpoint, SweepCheckpoints } from './sweep-checkpoints';
 import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
 import { newRun, Run } from './sweep-run';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
@@ -43,6 +44,8 @@ export interface SweeperOptions {
    * published together at the end of the run. Default {@link SessionEvents.disabled}.
    */
   readonly events?: SessionEvents;
+  /** With checkpoints: saves every live session within `beforeEndSeconds` of its end. Default none. */
+  readonly checkpoints?: SweepCheckpoints;
   /** Deletes old image versions after a sweep whose list was complete. Default none (no pruning). */
   readonly pruner?: VersionPruner;
   /** Epoch milliseconds, in the same time base as the service's `startedAt`. Default `Date.now`. */
@@ -57,6 +60,8 @@ export interface SweeperOptions {
 const PAGE_SIZE = LIMITS.LIST_PAGE_SIZE;
 /** A claim (or a termination) older than this is assumed lost and may be redone. */
 const CLAIM_TIMEOUT_MS = 5 * 60_000;
+/** A save before the end is started only with this much of the run left (the guest may take a minute). */
+const SAVE_TIME_MS = 75_000;
 /** Suspects expire on their own if nothing clears them (TERMINATED VMs stay listed about a day). */
 const SUSPECT_TTL_SECONDS = 2 * 86_400;
 
@@ -81,6 +86,7 @@ export class Sweeper {
   private readonly concurrency: number;
   private readonly admission: AdmissionCounter;
   private readonly events: SessionEvents;
+  private readonly eventsConfig: EventsConfig;
 
   constructor(private readonly options: SweeperOptions) {
     const { config } = options;
@@ -99,6 +105,7 @@ export class Sweeper {
     this.concurrency = config.concurrency ?? 4;
     this.admission = options.admission ?? AdmissionCounter.disabled();
     this.events = options.events ?? SessionEvents.disabled();
+    this.eventsConfig = config.events ?? {};
   }
 
   /** One sweep. Never throws: failures are counted in `errors`, logged, and retried by the next run. */
@@ -219,6 +226,10 @@ export class Sweeper {
         }
         if (isPastEnd(row, vm.startedAt?.getTime(), now, this.maxDurationMs) || row.status === 'ENDING') {
           await this.endSession(run, row, now);
+        } else if (this.options.checkpoints && dueForCheckpoint(row, now, this.options.checkpoints.beforeEndSeconds * 1000)
+          && run.remainingMs() > SAVE_TIME_MS) {
+          // a failed save changes nothing and stays due: the next sweep retries it.
+          await this.options.checkpoints.saver.save({ ...row, generation: row.generation!, vmState: vm.state });
         }
       }
       return;
@@ -424,10 +435,6 @@ export class Sweeper {
     const endedAt = vm?.terminatedAt instanceof Date ? vm.terminatedAt.getTime() : now;
     const stateReason = vm?.stateReason ?? undefined;
     reportEnded(this.events, this.options.metrics, this.eventsConfig, row, endReasonOf(row, endedAt, stateReason), endedAt, stateReason);
-  }
-
-  private get eventsConfig() {
-    return this.options.config.events ?? {};
   }
 
   /** Runs one unit of work; a failure is counted and logged and never stops the rest of the sweep. */

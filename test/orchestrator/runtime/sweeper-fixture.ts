@@ -7,6 +7,7 @@ import { MicrovmEmulator, startDynalite, type EmulatorOptions, type LocalDynamo,
 import { createSessionsTable } from '../../../src/local/sessions-table';
 import { AdmissionCounter } from '../../../src/orchestrator/runtime/admission-counter';
 import type { SessionEvents } from '../../../src/orchestrator/runtime/session-events';
+import type { SweepCheckpoints } from '../../../src/orchestrator/runtime/sweep-checkpoints';
 import { Sweeper } from '../../../src/orchestrator/runtime/sweeper';
 import { SweeperConfig } from '../../../src/orchestrator/runtime/sweeper-config';
 import { clientTokenFor, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
@@ -97,6 +98,8 @@ export interface SweeperExtras {
   readonly logger?: Logger;
   /** Where the sweep's lifecycle events go. */
   readonly events?: SessionEvents;
+  /** Saves before the end. */
+  readonly checkpoints?: SweepCheckpoints;
 }
 
 /** A sweeper's configuration for a test; `admissionCounter` gives it the `maxSessions` counter, as the handler does when it is set. */
@@ -128,6 +131,7 @@ export function newSweeper(fx: Fixture, setup: SweeperSetup = {}, extra: Sweeper
     metrics: extra.metrics ?? quietMetrics(),
     pruner: extra.pruner,
     events: extra.events,
+    checkpoints: extra.checkpoints,
     admission: admissionCounter ? AdmissionCounter.of(fx.documentClient, fx.tableName) : undefined,
     now: () => fx.emulator.now(),
     clock: extra.clock,

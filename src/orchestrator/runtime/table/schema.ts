@@ -8,6 +8,16 @@ import { TABLE } from '../../../shared/contract';
 /** Row status; the VM's own state is tracked separately in `vmState`. */
 export type SessionStatus = 'LAUNCHING' | 'ACTIVE' | 'ENDING';
 
+/** The last checkpoint that was saved and confirmed, as a session row records it. */
+export interface CheckpointRecord {
+  readonly key: string;
+  readonly createdAt: string;
+  readonly bytes: number;
+  readonly sha256?: string;
+  /** The generation whose VM it was taken from. */
+  readonly generation: number;
+}
+
 /** One session row. */
 export interface SessionItem {
   readonly owner: string;
@@ -36,6 +46,13 @@ export interface SessionItem {
   readonly updatedAt: string;
   /** Epoch seconds, DynamoDB TTL (`TABLE.TTL_ATTRIBUTE`). */
   readonly ttl?: number;
+  /** Checkpoints: the last confirmed save (kept across generations: a relaunch restores it). */
+  readonly lastCheckpoint?: CheckpointRecord;
+  /** Checkpoints: a save in progress holds the row until then (epoch ms). */
+  readonly checkpointLeaseUntil?: number;
+  readonly checkpointStartedAt?: string;
+  /** Checkpoints: why the last save failed (a reason code), cleared by the next one that succeeds. */
+  readonly checkpointError?: string;
 }
 
 /** The session fields the sweeper's scan reads (its projection). */
@@ -43,6 +60,8 @@ export const SCANNED_SESSION_FIELDS = [
   'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState', 'createdAt', 'expiresAt', 'updatedAt',
   // what a `Session Ended` event the sweeper publishes carries.
   'ownerArn', 'imageVersion', 'labels', 'startedAt', 'suspendedAt', 'suspendedMs',
+  // what a save before the end needs.
+  'endpoint', 'lastCheckpoint', 'checkpointLeaseUntil',
 ] as const satisfies ReadonlyArray<keyof SessionItem>;
 
 /**

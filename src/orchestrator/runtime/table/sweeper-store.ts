@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from './conditional';
-import { keyOf, SCANNED_SESSION_FIELDS, SCANNED_SUSPECT_FIELDS, ScannedSession, SessionStatus, SuspectRow } from './schema';
+import { CheckpointRecord, keyOf, SCANNED_SESSION_FIELDS, SCANNED_SUSPECT_FIELDS, ScannedSession, SessionStatus, SuspectRow } from './schema';
 import { TABLE } from '../../../shared/contract';
 import { admissionGuard, COUNTS_FOR_ADMISSION, TERMINATED_VM_STATE } from '../admission-counter';
 
@@ -87,6 +87,9 @@ export class SweeperStore {
             startedAt: optString(item.startedAt),
             suspendedAt: optString(item.suspendedAt),
             suspendedMs: optNumber(item.suspendedMs),
+            endpoint: optString(item.endpoint),
+            lastCheckpoint: checkpointOf(item.lastCheckpoint),
+            checkpointLeaseUntil: optNumber(item.checkpointLeaseUntil),
           });
         }
       }
@@ -244,4 +247,11 @@ function labelsOf(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const entries = Object.entries(value).filter(([, v]) => typeof v === 'string');
   return entries.length ? Object.fromEntries(entries) as Record<string, string> : undefined;
+}
+
+/** A row's last checkpoint as stored; anything malformed reads as none. */
+function checkpointOf(value: unknown): CheckpointRecord | undefined {
+  const v = value as Partial<CheckpointRecord> | undefined;
+  if (!v || typeof v.key !== 'string' || typeof v.createdAt !== 'string' || typeof v.bytes !== 'number' || typeof v.generation !== 'number') return undefined;
+  return { key: v.key, createdAt: v.createdAt, bytes: v.bytes, generation: v.generation, ...typeof v.sha256 === 'string' ? { sha256: v.sha256 } : {} };
 }

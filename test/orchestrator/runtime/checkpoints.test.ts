@@ -1,0 +1,412 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ALICE, BOB, body, event, Rig, startRig } from './harness';
+import { fixtureOf, newSweeper } from './sweeper-fixture';
+import { LocalEventBus } from '../../../src/local';
+import { readBody } from '../../../src/local/http-body';
+import { parseCheckpointConfig } from '../../../src/orchestrator/runtime/checkpoint-config';
+import { CheckpointRequest } from '../../../src/orchestrator/runtime/checkpoint-route';
+import { CheckpointSaver, SaveOutcome } from '../../../src/orchestrator/runtime/checkpoint-saver';
+import { SessionEvents } from '../../../src/orchestrator/runtime/session-events';
+import { keyOf, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
+import { ENV } from '../../../src/shared/contract';
+
+// checkpoints end to end: the real SDK clients and the real S3 presigner against s3rver, the session API and the
+// saver against the emulator (its data plane forwarding the checkpoint port to a guest that really tars, uploads,
+// downloads and untars files) and dynalite.
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver');
+
+const BUCKET = 'checkpoints';
+const CHECKPOINT_PORT = 9100;
+const HOUR_MS = 3600_000;
+
+/** The test guest: one workspace directory (the VM's disk), and how it answers the next save. */
+class Guest {
+  workspace: string;
+  mode: 'ok' | 'fail' | 'hang' | 'lie' = 'ok';
+  saves = 0;
+  constructor(private readonly root: string) {
+    this.workspace = this.freshDisk();
+  }
+
+  /** A new VM from the image snapshot: an empty workspace. */
+  freshDisk(): string {
+    this.workspace = fs.mkdtempSync(path.join(this.root, 'disk-'));
+    return this.workspace;
+  }
+
+  /** The checkpoint port: tar the workspace, PUT it to the presigned URL, answer { bytes, sha256 }. */
+  readonly listener: http.RequestListener = (req, res) => {
+    void readBody(req, 1024 * 1024).then(async (raw): Promise<void> => {
+      this.saves++;
+      if (this.mode === 'hang') return;
+      if (this.mode === 'fail') {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":"DiskError"}');
+        return;
+      }
+      const { uploadUrl } = JSON.parse(String(raw));
+      const archive = execFileSync('tar', ['-czf', '-', '-C', this.workspace, '.']);
+      const put = await fetch(uploadUrl, { method: 'PUT', body: archive });
+      if (put.status !== 200) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'UploadFailed', status: put.status }));
+        return;
+      }
+      const bytes = this.mode === 'lie' ? archive.length + 1000 : archive.length;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ bytes, sha256: createHash('sha256').update(archive).digest('hex') }));
+    });
+  };
+
+  /** The service's /run hook with the payload it was launched with: restores the checkpoint into a fresh disk. */
+  async run(payload: string | undefined): Promise<{ payload: unknown; restored: boolean }> {
+    this.freshDisk();
+    const parsed = payload ? JSON.parse(payload) : undefined;
+    if (!parsed?.checkpoint) return { payload: parsed, restored: false };
+    const res = await fetch(parsed.checkpoint.downloadUrl);
+    if (res.status !== 200) throw new Error(`restore download answered ${res.status}`);
+    execFileSync('tar', ['-xzf', '-', '-C', this.workspace], { input: Buffer.from(await res.arrayBuffer()) });
+    return { payload: parsed.payload, restored: true };
+  }
+}
+
+let rig: Rig;
+let s3server: any;
+let s3: S3Client;
+let guest: Guest;
+let root: string;
+
+const CHECKPOINT_ENV = {
+  [ENV.CHECKPOINT_BUCKET]: BUCKET,
+  [ENV.CHECKPOINT_PORT]: String(CHECKPOINT_PORT),
+  [ENV.MAX_DURATION_SECONDS]: '3600',
+};
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpoints-'));
+  s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(root, 's3'), configureBuckets: [{ name: BUCKET }] });
+  const { port } = await s3server.run();
+  s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  rig = await startRig({ rateLimits: false });
+  guest = new Guest(root);
+  for (const version of ['1', '2']) rig.emulator.registerApp(rig.imageArn, version, { [CHECKPOINT_PORT]: guest.listener });
+});
+
+afterAll(async () => {
+  s3.destroy();
+  await s3server.close();
+  await rig.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  guest.mode = 'ok';
+  guest.saves = 0;
+  rig.resetCounts();
+});
+
+function saver(guestTimeoutMs = 5000, events?: SessionEvents): CheckpointSaver {
+  return new CheckpointSaver({
+    microvms: rig.microvms,
+    s3,
+    documentClient: rig.documentClient,
+    tableName: rig.tableName,
+    config: parseCheckpointConfig({ ...CHECKPOINT_ENV })!,
+    logger: new Logger({ serviceName: 'checkpoint-test', logLevel: 'DEBUG' }),
+    metrics: new Metrics({ namespace: 'Test', serviceName: 'checkpoint-test' }),
+    now: () => Date.now() + rig.clock.offsetMs,
+    endpointUrl: (endpoint) => rig.emulator.endpointUrl(endpoint),
+    guestTimeoutMs,
+    events,
+  });
+}
+
+/** The session API with checkpoints; requested saves run in the test's process, as the worker would. */
+function api(overrides: Record<string, string> = {}) {
+  const runs: Array<Promise<SaveOutcome | undefined>> = [];
+  const worker = async (request: CheckpointRequest) => {
+    runs.push(saver().saveRequested(request));
+  };
+  return { api: rig.api({ ...CHECKPOINT_ENV, ...overrides }, { s3, checkpointWorker: worker }), runs };
+}
+
+async function row(owner: string, sessionId: string): Promise<any> {
+  return (await rig.tableItems()).find((i: any) => i.owner.S === sha256Hex(owner) && i.sessionId.S === sessionId);
+}
+
+async function objects(prefix = ''): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!);
+}
+
+function advance(ms: number): void {
+  rig.clock.offsetMs += ms;
+  rig.emulator.advanceTime(ms);
+}
+
+describe('save and restore', () => {
+  test('a session\'s files survive its relaunch after the maximum duration', async () => {
+    // GIVEN a session whose workspace has a file, saved through POST /checkpoint
+    const { api: a, runs } = api();
+    const created = body(await a.handle(event('PUT', '/sessions/ck-1', { body: { payload: 'first' } })));
+    fs.writeFileSync(path.join(guest.workspace, 'notes.txt'), 'kept across the 8-hour cap');
+    const requested = await a.handle(event('POST', '/sessions/ck-1/checkpoint'));
+    expect(requested.statusCode).toBe(202);
+    const [outcome] = await Promise.all(runs);
+    expect(outcome).toMatchObject({ saved: true, checkpoint: { generation: 1, bytes: expect.any(Number) } });
+    const described = body(await a.handle(event('GET', '/sessions/ck-1')));
+    expect(described.checkpoint).toEqual({ last: { createdAt: expect.any(String), bytes: expect.any(Number), generation: 1 }, saving: false });
+
+    // WHEN the VM reaches its maximum duration and the next PUT relaunches it
+    advance(HOUR_MS + 60_000);
+    const relaunched = body(await a.handle(event('PUT', '/sessions/ck-1', { body: { payload: 'second' } })));
+
+    // THEN the new VM's /run payload carries the checkpoint, and the guest restores the file from it
+    expect(relaunched.microvmId).not.toBe(created.microvmId);
+    const vm = rig.emulator.getVm(relaunched.microvmId)!;
+    const run = JSON.parse(vm.runHookPayload!);
+    expect(run).toEqual({
+      payload: 'second',
+      checkpoint: { downloadUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/checkpoints\//), key: outcome && outcome.saved ? outcome.checkpoint.key : '', createdAt: expect.any(String) },
+    });
+    expect(run.checkpoint.downloadUrl).toMatch(/X-Amz-Expires=900\b/);
+    const restored = await guest.run(vm.runHookPayload);
+    expect(restored).toEqual({ payload: 'second', restored: true });
+    expect(fs.readFileSync(path.join(guest.workspace, 'notes.txt'), 'utf8')).toBe('kept across the 8-hour cap');
+  });
+
+  test('the first launch and a session without a checkpoint keep the payload exactly as given', async () => {
+    const { api: a } = api();
+    const created = body(await a.handle(event('PUT', '/sessions/ck-plain', { body: { payload: '{"x":1}' } })));
+    expect(rig.emulator.getVm(created.microvmId)!.runHookPayload).toBe('{"x":1}');
+    // without checkpoints configured at all: the same.
+    const plain = body(await rig.api().handle(event('PUT', '/sessions/ck-off', { body: { payload: 'raw' } })));
+    expect(rig.emulator.getVm(plain.microvmId)!.runHookPayload).toBe('raw');
+  });
+
+  test('a relaunch whose payload no longer fits with the checkpoint gets a clear 400 and launches nothing', async () => {
+    // GIVEN a saved session past its end
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-big'));
+    const saved = await saver().saveRequested({ owner: sha256Hex(ALICE), sessionId: 'ck-big', generation: 1 });
+    expect(saved?.saved).toBe(true);
+    advance(HOUR_MS + 60_000);
+    const vmsBefore = rig.emulator.listVms().length;
+
+    // WHEN the relaunch carries a payload that fits alone but not with the checkpoint part
+    const res = await a.handle(event('PUT', '/sessions/ck-big', { body: { payload: 'x'.repeat(3900) } }));
+
+    // THEN
+    expect(res.statusCode).toBe(400);
+    expect(body(res).error.code).toBe('PayloadTooLarge');
+    expect(body(res).error.message).toMatch(/would be \d+ bytes with the checkpoint to restore \(at most 4096\); this relaunch leaves room for a payload of about \d+ bytes/);
+    expect(rig.emulator.listVms().length).toBe(vmsBefore);
+    // and a payload that fits relaunches.
+    expect((await a.handle(event('PUT', '/sessions/ck-big', { body: { payload: 'small' } }))).statusCode).toBe(201);
+  });
+});
+
+describe('saves that fail', () => {
+  test.each(['fail', 'hang', 'lie'] as const)('a guest that %ss leaves the session healthy and the previous checkpoint intact', async (mode) => {
+    // GIVEN a session with a good checkpoint
+    const { api: a } = api();
+    await a.handle(event('PUT', `/sessions/ck-${mode}`));
+    const owner = sha256Hex(ALICE);
+    const first = await saver().saveRequested({ owner, sessionId: `ck-${mode}`, generation: 1 });
+    expect(first?.saved).toBe(true);
+    const before = (await row(ALICE, `ck-${mode}`)).lastCheckpoint;
+
+    // WHEN the next save meets a broken guest
+    guest.mode = mode;
+    // only the hung guest meets the short timeout: the others answer (under load, tar and upload may take a while).
+    const outcome = await saver(mode === 'hang' ? 500 : 20_000).saveRequested({ owner, sessionId: `ck-${mode}`, generation: 1 });
+
+    // THEN
+    expect(outcome).toEqual({ saved: false, reason: { fail: 'guestFailed', hang: 'guestTimedOut', lie: 'sizeMismatch' }[mode] });
+    const after = await row(ALICE, `ck-${mode}`);
+    expect(after.lastCheckpoint).toEqual(before);
+    expect(after.checkpointLeaseUntil).toBeUndefined();
+    expect(after.status.S).toBe('ACTIVE');
+    // the lie's upload is not left behind as a restore point.
+    expect(await objects(`${owner}/ck-${mode}/`)).toHaveLength(1);
+    const warm = await a.handle(event('PUT', `/sessions/ck-${mode}`));
+    expect(warm.statusCode).toBe(200);
+    expect(body(await a.handle(event('GET', `/sessions/ck-${mode}`))).checkpoint.lastError).toBe(outcome && !outcome.saved ? outcome.reason : '');
+  });
+
+  test('concurrent checkpoint requests give one save', async () => {
+    const { api: a, runs } = api();
+    await a.handle(event('PUT', '/sessions/ck-race'));
+    const answers = await Promise.all(Array.from({ length: 6 }, () => a.handle(event('POST', '/sessions/ck-race/checkpoint'))));
+    const outcomes = await Promise.all(runs);
+    expect(answers.every((r) => r.statusCode === 202 || r.statusCode === 409)).toBe(true);
+    expect(outcomes.filter((o) => o?.saved)).toHaveLength(1);
+    expect(guest.saves).toBe(1);
+    expect(await objects(`${sha256Hex(ALICE)}/ck-race/`)).toHaveLength(1);
+    // while a save holds the row, the route answers 409.
+    await rig.documentClient.send(new UpdateCommand({
+      TableName: rig.tableName,
+      Key: keyOf({ owner: sha256Hex(ALICE), sessionId: 'ck-race' }),
+      UpdateExpression: 'SET checkpointLeaseUntil = :u',
+      ExpressionAttributeValues: { ':u': Date.now() + rig.clock.offsetMs + 600_000 },
+    }));
+    const busy = await a.handle(event('POST', '/sessions/ck-race/checkpoint'));
+    expect([busy.statusCode, body(busy).error.code]).toEqual([409, 'CheckpointInProgress']);
+  });
+});
+
+describe('isolation', () => {
+  test('a checkpoint of one owner is never restored into another\'s session', async () => {
+    // GIVEN Bob's session row pointing at Alice's checkpoint (a corrupted or forged row)
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-alice'));
+    const saved = await saver().saveRequested({ owner: sha256Hex(ALICE), sessionId: 'ck-alice', generation: 1 });
+    expect(saved?.saved).toBe(true);
+    await a.handle(event('PUT', '/sessions/ck-bob', { caller: BOB }));
+    const bobOwner = sha256Hex('arn:aws:iam::111111111111:role/dev');
+    const bobRow: any = (await rig.tableItems()).find((i: any) => i.sessionId.S === 'ck-bob');
+    expect(bobRow.owner.S).toBe(bobOwner);
+    await rig.documentClient.send(new UpdateCommand({
+      TableName: rig.tableName,
+      Key: keyOf({ owner: bobOwner, sessionId: 'ck-bob' }),
+      UpdateExpression: 'SET lastCheckpoint = :c',
+      ExpressionAttributeValues: { ':c': saved && saved.saved ? saved.checkpoint : {} },
+    }));
+    advance(HOUR_MS + 60_000);
+
+    // WHEN Bob relaunches
+    const relaunched = body(await a.handle(event('PUT', '/sessions/ck-bob', { caller: BOB, body: { payload: 'bob' } })));
+
+    // THEN the payload is Bob's own, with no checkpoint
+    expect(rig.emulator.getVm(relaunched.microvmId)!.runHookPayload).toBe('bob');
+  });
+
+  test('tokens for the checkpoint port never reach clients', async () => {
+    const { api: a, runs } = api();
+    const created = await a.handle(event('PUT', '/sessions/ck-tok'));
+    const asked = await a.handle(event('POST', '/sessions/ck-tok/token', { body: { ports: [CHECKPOINT_PORT] } }));
+    await a.handle(event('POST', '/sessions/ck-tok/checkpoint'));
+    await Promise.all(runs);
+    expect(asked.statusCode).toBe(400);
+    const checkpointTokens = rig.emulator.issuedTokens()
+      .filter((t) => t.microvmId === body(created).microvmId && t.allowedPorts.some((p) => 'port' in p && p.port === CHECKPOINT_PORT));
+    expect(checkpointTokens).toHaveLength(1);
+    expect(checkpointTokens[0].expirationInMinutes).toBe(5);
+    expect(checkpointTokens[0].allowedPorts).toEqual([{ port: CHECKPOINT_PORT }]);
+    expect(JSON.stringify([body(created), body(asked)])).not.toContain(checkpointTokens[0].token);
+    expect(rig.capture.text).not.toContain(checkpointTokens[0].token);
+    expect(rig.capture.text).not.toMatch(/X-Amz-Signature/);
+  });
+
+  test('DELETE of a session deletes its checkpoints', async () => {
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-del'));
+    const owner = sha256Hex(ALICE);
+    await saver().saveRequested({ owner, sessionId: 'ck-del', generation: 1 });
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${owner}/ck-del-other/1/x`, Body: 'another session' }));
+    expect(await objects(`${owner}/ck-del/`)).toHaveLength(1);
+    expect((await a.handle(event('DELETE', '/sessions/ck-del'))).statusCode).toBe(204);
+    expect(await objects(`${owner}/ck-del/`)).toEqual([]);
+    const other = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${owner}/ck-del-other/1/x` }));
+    expect(await other.Body!.transformToString()).toBe('another session');
+  });
+});
+
+describe('the sweeper saves before the end', () => {
+  function sweeper() {
+    return newSweeper(fixtureOf(rig), {}, { checkpoints: { saver: saver(), beforeEndSeconds: 900 } });
+  }
+
+  test('a live session within 15 minutes of its end is saved once; a suspended one is resumed for it and put back to sleep', async () => {
+    // GIVEN two sessions 40 minutes into their hour (20 before the end: not yet due), one suspended by the API
+    const { api: a } = api();
+    const idle = body(await a.handle(event('PUT', '/sessions/ck-end-1')));
+    const asleep = body(await a.handle(event('PUT', '/sessions/ck-end-2')));
+    advance(5 * 60_000);
+    expect((await a.handle(event('POST', '/sessions/ck-end-2/suspend'))).statusCode).toBe(202);
+    advance(35 * 60_000);
+    const early = await sweeper().run();
+    expect(early.errors).toBe(0);
+    expect(await objects(`${sha256Hex(ALICE)}/ck-end-`)).toEqual([]);
+
+    // WHEN a sweep runs 10 minutes before the end, then another
+    rig.resetCounts();
+    advance(10 * 60_000);
+    await sweeper().run();
+    await sweeper().run();
+
+    // THEN each session has one checkpoint of this generation
+    const owner = sha256Hex(ALICE);
+    expect(await objects(`${owner}/ck-end-1/`)).toHaveLength(1);
+    expect(await objects(`${owner}/ck-end-2/`)).toHaveLength(1);
+    expect((await row(ALICE, 'ck-end-1')).lastCheckpoint.M.generation.N).toBe('1');
+    // one was suspended by the API, the other by the idle policy (10 minutes without traffic): both were woken for
+    // the save and put back to sleep (other tests' sessions share the table, so the counts are not this test's alone).
+    expect(rig.emulator.callCounts().ResumeMicrovm).toBeGreaterThanOrEqual(2);
+    expect(rig.emulator.getVm(asleep.microvmId)!.state).toMatch(/SUSPEND/);
+    expect(rig.emulator.getVm(idle.microvmId)!.state).toMatch(/SUSPEND/);
+  });
+
+  test('a save that failed is retried by the next sweep', async () => {
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-retry'));
+    advance(50 * 60_000);
+    guest.mode = 'fail';
+    await sweeper().run();
+    expect((await row(ALICE, 'ck-retry')).checkpointError.S).toBe('guestFailed');
+    guest.mode = 'ok';
+    await sweeper().run();
+    const after = await row(ALICE, 'ck-retry');
+    expect(after.lastCheckpoint).toBeDefined();
+    expect(after.checkpointError).toBeUndefined();
+  });
+});
+
+describe('checkpoint events', () => {
+  test('a save and a failed save each give one event that matches the documented schema, with no URL in it', async () => {
+    // GIVEN events to a local bus
+    const bus = await LocalEventBus.start();
+    const client = new EventBridgeClient({ endpoint: bus.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' } });
+    const events = SessionEvents.toBus(client, 'default', 'checkpoint-test', new Logger({ logLevel: 'SILENT' }), new Metrics({ namespace: 'T' }));
+    try {
+      const { api: a } = api();
+      await a.handle(event('PUT', '/sessions/ck-ev', { body: { labels: { tenant: 'acme' } } }));
+      const owner = sha256Hex(ALICE);
+
+      // WHEN one save succeeds and the next fails
+      await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
+      guest.mode = 'fail';
+      await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
+      await events.flush();
+
+      // THEN
+      expect(bus.events.map((e) => [e.detailType, e.detail.reason, (e.detail.checkpoint as any)?.bytes > 0])).toEqual([
+        ['Checkpoint Saved', undefined, true], ['Checkpoint Failed', 'guestFailed', false],
+      ]);
+      expect(bus.events[0].detail).toMatchObject({ sessionId: 'ck-ev', generation: 1, labels: { tenant: 'acme' }, ownerArn: ALICE });
+      expect(bus.events.map((e) => e.rawDetail).join()).not.toMatch(/X-Amz-|https?:\/\//);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Ajv = require('ajv');
+      const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'events.schema.json'), 'utf8'));
+      const validate = new Ajv({ allErrors: true }).compile(schema);
+      for (const e of bus.events) {
+        expect([e.detailType, validate({ 'source': e.source, 'detail-type': e.detailType, 'detail': e.detail }), validate.errors]).toEqual([e.detailType, true, null]);
+      }
+    } finally {
+      client.destroy();
+      await bus.stop();
+    }
+  });
+});
