@@ -11,7 +11,7 @@ import { CheckpointConfig, parseCheckpointConfig } from './runtime/checkpoint-co
 import type { CheckpointRequest } from './runtime/checkpoint-route';
 import { CheckpointSaver, SaveOutcome } from './runtime/checkpoint-saver';
 import { ConfigError, telemetryNames } from './runtime/config';
-import { eventsFor } from './runtime/session-events';
+import { eventsFor, SessionEvents } from './runtime/session-events';
 import type { SweepReport } from './runtime/sweep-report';
 import { Sweeper } from './runtime/sweeper';
 import { countsAdmission, DEFAULT_SWEEPER_BUDGET, deadlineFor, parseSweeperConfig, SweeperConfig } from './runtime/sweeper-config';
@@ -79,18 +79,7 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
     events,
     checkpoints: checkpoints && {
       beforeEndSeconds: checkpoints.beforeEndSeconds,
-      saver: new CheckpointSaver({
-        microvms,
-        s3: new S3Client({}),
-        documentClient,
-        tableName: config.tableName,
-        config: checkpoints,
-        logger,
-        metrics,
-        events,
-        guestTimeoutMs: 60_000,
-        endpointUrl,
-      }),
+      saver: saverFor(config.tableName, checkpoints, events, 60_000),
     },
   });
   return sweeper.run();
@@ -103,22 +92,18 @@ async function saveRequested(request: CheckpointRequest, context?: Context): Pro
   }
   const remainingMs = context?.getRemainingTimeInMillis() ?? 300_000;
   const events = eventsFor(config.events?.eventBusName, serviceName, logger, metrics);
-  const saver = new CheckpointSaver({
-    events,
-    endpointUrl,
-    microvms,
-    s3: new S3Client({}),
-    documentClient,
-    tableName: config.tableName,
-    config: checkpoints,
-    logger,
-    metrics,
-    guestTimeoutMs: Math.max(10_000, deadlineFor(remainingMs) - 15_000),
-  });
+  const saver = saverFor(config.tableName, checkpoints, events, Math.max(10_000, deadlineFor(remainingMs) - 15_000));
   try {
     return await saver.saveRequested({ owner: String(request.owner), sessionId: String(request.sessionId), generation: Number(request.generation) });
   } finally {
     await events.flush();
     metrics.publishStoredMetrics();
   }
+}
+
+/** The saver of one sweep or one requested save; its events go out with the caller's flush. */
+function saverFor(tableName: string, checkpointConfig: CheckpointConfig, events: SessionEvents, guestTimeoutMs: number): CheckpointSaver {
+  return new CheckpointSaver({
+    microvms, s3: new S3Client({}), documentClient, tableName, config: checkpointConfig, logger, metrics, events, guestTimeoutMs, endpointUrl,
+  });
 }

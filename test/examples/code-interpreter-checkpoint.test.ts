@@ -1,11 +1,11 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { call, freePort } from '../support/local-http';
 
 // the example's sandbox implements the checkpoint guest contract (docs/checkpoints.md): driven here as the
 // orchestrator drives it, with URLs from the real S3 presigner against s3rver, in two sandboxes standing for the VM
@@ -17,24 +17,6 @@ const S3rver = require('s3rver');
 const SANDBOX = path.join(__dirname, '..', '..', 'examples', 'code-interpreter', 'sandbox');
 const HOOK = '/aws/lambda-microvms/runtime/v1';
 const BUCKET = 'checkpoints';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function call(port: number, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
-    method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => undefined) as any };
-}
 
 interface Sandbox { process: ChildProcess; app: number; hooks: number; checkpoint: number; workspace: string }
 

@@ -1,30 +1,10 @@
 import { ChildProcess, spawn } from 'child_process';
-import * as net from 'net';
 import * as path from 'path';
+import { call, freePort } from '../support/local-http';
 
 // runs the example's sandbox app as the MicroVM would, and drives it through the hook contract.
 const SANDBOX = path.join(__dirname, '..', '..', 'examples', 'code-interpreter', 'sandbox');
 const HOOK = '/aws/lambda-microvms/runtime/v1';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function call(port: number, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => undefined) as any };
-}
 
 describe('code-interpreter sandbox app', () => {
   let app: ChildProcess;

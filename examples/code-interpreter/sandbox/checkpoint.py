@@ -13,7 +13,9 @@ import tarfile
 import tempfile
 import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from jsonhttp import JsonHandler
 
 WORKSPACE = os.environ.get("WORKSPACE", "/home/sandbox/work")
 CHECKPOINT_PATH = os.environ.get("CHECKPOINT_PATH", "/checkpoint")
@@ -88,19 +90,12 @@ def restore_from(run_payload):
     return run_payload.get("payload")
 
 
-class CheckpointHandler(BaseHTTPRequestHandler):
+class CheckpointHandler(JsonHandler):
     server_version = "checkpoint"
 
     def log_message(self, fmt, *args):  # the body carries a presigned URL: never logged
         pass
 
-    def _reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self):
         if self.path != CHECKPOINT_PATH:

@@ -8,7 +8,9 @@ import os
 import secrets
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from jsonhttp import JsonHandler
 
 from checkpoint import restore_from
 
@@ -36,19 +38,12 @@ class SessionState:
 STATE = SessionState()
 
 
-class HookHandler(BaseHTTPRequestHandler):
+class HookHandler(JsonHandler):
     server_version = "hooks"
 
     def log_message(self, fmt, *args):  # keep payloads (which may carry credentials) out of the logs
         pass
 
-    def _reply(self, status, body=None):
-        data = json.dumps(body or {}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self):
         if not self.path.startswith(PREFIX):

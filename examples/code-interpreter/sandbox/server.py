@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from jsonhttp import JsonHandler
 
 from checkpoint import RESTORE, serve_checkpoints
 from hooks import STATE, serve_hooks
@@ -24,19 +26,12 @@ MAX_BODY = 256 * 1024
 RUN_AS = os.environ.get("RUN_AS", "sandbox")
 
 
-class AppHandler(BaseHTTPRequestHandler):
+class AppHandler(JsonHandler):
     server_version = "interpreter"
 
     def log_message(self, fmt, *args):
         sys.stdout.write("%s %s\n" % (self.command, self.path.split("?")[0]))
 
-    def _reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):
         if self.path == "/health":
