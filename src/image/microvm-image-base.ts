@@ -34,9 +34,9 @@ export interface GrantRunOptions {
  */
 export interface GrantManageOptions {
   /**
-   * Also grant `lambda:ResumeMicrovm` and `lambda:CreateMicrovmAuthToken` on this image's MicroVMs: what a cleaner
-   * that saves checkpoints needs to resume a suspended MicroVM and mint a token for its checkpoint port. Still
-   * nothing that launches.
+   * Also grant `lambda:ResumeMicrovm`, `lambda:SuspendMicrovm` and `lambda:CreateMicrovmAuthToken` on this image's
+   * MicroVMs: what a cleaner that saves checkpoints needs to resume a suspended MicroVM, suspend it again after the
+   * save, and mint a token for its checkpoint port. Still nothing that launches.
    *
    * @default false
    */
@@ -87,7 +87,7 @@ export interface IMicrovmImage extends IResource {
   /**
    * Grants what a cleaner of this image's MicroVMs needs: `lambda:ListMicrovms` (no resource type, so on `*`; list
    * with this image as the filter), and `lambda:GetMicrovm` and `lambda:TerminateMicrovm` on this image's MicroVMs.
-   * Nothing that launches, resumes or mints tokens, unless `options.checkpoints` adds resuming and minting.
+   * Nothing that launches, suspends, resumes or mints tokens, unless `options.checkpoints` adds those three.
    */
   grantManage(grantee: iam.IGrantable, options?: GrantManageOptions): iam.Grant;
 
@@ -181,7 +181,7 @@ export abstract class MicrovmImageBase extends Resource implements IMicrovmImage
    */
   public grantManage(grantee: iam.IGrantable, options: GrantManageOptions = {}): iam.Grant {
     const onImage = ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'];
-    if (options.checkpoints) onImage.push('lambda:ResumeMicrovm', 'lambda:CreateMicrovmAuthToken');
+    if (options.checkpoints) onImage.push('lambda:ResumeMicrovm', 'lambda:SuspendMicrovm', 'lambda:CreateMicrovmAuthToken');
     return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:ListMicrovms'], resourceArns: ['*'] })
       .combine(iam.Grant.addToPrincipal({ grantee, actions: onImage, resourceArns: [this.imageArn] }));
   }

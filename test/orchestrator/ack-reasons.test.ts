@@ -134,6 +134,16 @@ describe.each(Object.keys(HANDLERS).flatMap((roleId) => [[roleId, false], [roleI
   });
 });
 
+test('with checkpoints, every MicroVM API call of the sweeper\'s handler is granted to its role (the other direction)', () => {
+  // a call the role lacks fails at run time only: the re-suspend after a save once did, silently.
+  const { stack, orchestrator } = build(true);
+  const policy = orchestrator.sweeperFunction.role!.node.findChild('DefaultPolicy') as iam.Policy;
+  const granted = new Set(stack.resolve(policy.document.toJSON()).Statement.filter((s: any) => s.Effect === 'Allow').flatMap((s: any) => [s.Action].flat()));
+  const calls = [...commandsOf(HANDLERS.SweeperRole)].filter((c) => /Microvm/.test(c));
+  expect(calls).toEqual(expect.arrayContaining(['SuspendMicrovm', 'ResumeMicrovm', 'CreateMicrovmAuthToken']));
+  expect(calls.filter((c) => !granted.has(`lambda:${c}`))).toEqual([]);
+});
+
 test('the session API\'s handler never lists MicroVMs, and the sweeper\'s does: the grants follow the code', () => {
   expect(commandsOf(HANDLERS.OrchestratorRole).has('ListMicrovms')).toBe(false);
   expect(commandsOf(HANDLERS.SweeperRole).has('ListMicrovms')).toBe(true);

@@ -166,7 +166,7 @@ describe('the checkpoint bucket (defaults)', () => {
     const imageArn = ref(stack, (stack.node.findChild('Image') as MicrovmImage).imageArn);
     expect(removed).toEqual([{ Effect: 'Allow', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm'], Resource: imageArn }]);
     expect(added).toEqual([
-      { Effect: 'Allow', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm', 'lambda:ResumeMicrovm', 'lambda:CreateMicrovmAuthToken'], Resource: imageArn },
+      { Effect: 'Allow', Action: ['lambda:GetMicrovm', 'lambda:TerminateMicrovm', 'lambda:ResumeMicrovm', 'lambda:SuspendMicrovm', 'lambda:CreateMicrovmAuthToken'], Resource: imageArn },
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: objects },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ref(stack, orchestrator.encryptionKey!.keyArn) },
@@ -467,7 +467,7 @@ describe('without checkpoints', () => {
     }
     // the sweeper still only lists, inspects and terminates.
     expect(statementsOf(stack, orchestrator.sweeperFunction).flatMap((s) => [s.Action].flat())
-      .filter((a: string) => a === 'lambda:ResumeMicrovm' || a === 'lambda:CreateMicrovmAuthToken')).toEqual([]);
+      .filter((a: string) => ['lambda:ResumeMicrovm', 'lambda:SuspendMicrovm', 'lambda:CreateMicrovmAuthToken'].includes(a))).toEqual([]);
   });
 });
 
