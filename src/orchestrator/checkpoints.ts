@@ -43,4 +43,18 @@ export interface CheckpointOptions {
    * @default Duration.minutes(15)
    */
   readonly beforeEnd?: Duration;
+
+  /**
+   * Also save every session the sweeper finds newly suspended, by the idle policy or by the API: it resumes the
+   * MicroVM, saves, and suspends it again. Each suspension is saved once (a save that fails is retried by the next
+   * two sweeps); the next one is saved after the MicroVM has run again. A suspended MicroVM that the idle policy
+   * terminates, or that reaches its end, is then relaunched from the state it was suspended in.
+   *
+   * The sweeper sees a suspension on its next run: the idle policy's `terminateAfter` must be at least one
+   * `sweepInterval` (synth fails otherwise), and a `sweepInterval` longer than the idle policy's `suspendAfter` can
+   * miss a suspension that follows a short resume (synth warns).
+   *
+   * @default false
+   */
+  readonly onSuspend?: boolean;
 }

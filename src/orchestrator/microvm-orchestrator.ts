@@ -282,6 +282,7 @@ export class MicrovmOrchestrator extends MicrovmOrchestratorBase {
         egress,
         egressMode: this.egress.mode,
         sweepInterval: config.sweepInterval,
+        idlePolicy,
       }));
     }
 

@@ -79,6 +79,7 @@ export const handler = async (event: unknown, context?: Context): Promise<SweepR
     events,
     checkpoints: checkpoints && {
       beforeEndSeconds: checkpoints.beforeEndSeconds,
+      onSuspend: checkpoints.onSuspend,
       saver: saverFor(config.tableName, checkpoints, events, 60_000),
     },
   });

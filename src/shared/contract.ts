@@ -66,6 +66,8 @@ export const ENV = {
   CHECKPOINT_BEFORE_END_SECONDS: 'MICROVM_CHECKPOINT_BEFORE_END_SECONDS',
   /** Checkpoints: the function (the sweeper) the session API invokes asynchronously to run a requested save. */
   CHECKPOINT_WORKER_FUNCTION: 'MICROVM_CHECKPOINT_WORKER_FUNCTION',
+  /** Checkpoints: `true` when the sweeper saves every session it finds newly suspended (`checkpoints.onSuspend`). */
+  CHECKPOINT_ON_SUSPEND: 'MICROVM_CHECKPOINT_ON_SUSPEND',
   /** Powertools metrics namespace. */
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Powertools service name, also the metrics' `service` dimension. */
@@ -190,6 +192,8 @@ export const CHECKPOINTS = {
   URL_MAX_SECONDS: 900,
   /** The token for the checkpoint port lives this long. */
   TOKEN_MINUTES: 5,
+  /** `onSuspend`: sweeps that try to save one suspension before giving up on it (until the VM runs again). */
+  SUSPEND_SAVE_ATTEMPTS: 3,
 } as const;
 
 export const LIMITS = {

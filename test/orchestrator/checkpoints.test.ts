@@ -2,7 +2,7 @@ import { App, Duration, RemovalPolicy, Stack, Token, Validations, aws_ec2 as ec2
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  CheckpointOptions, Egress, EndpointPolicy, ImageCode, MicrovmChecks, MicrovmImage, MicrovmNetwork, MicrovmOrchestrator,
+  CheckpointOptions, Egress, EndpointPolicy, IdlePolicy, ImageCode, MicrovmChecks, MicrovmImage, MicrovmNetwork, MicrovmOrchestrator,
   MicrovmOrchestratorProps,
 } from '../../src';
 import { ENV } from '../../src/shared/contract';
@@ -447,6 +447,47 @@ describe('validation', () => {
   test('a beforeEnd shorter than one sweep interval is a warning', () => {
     const { stack } = build({ checkpoints: { port: 8181, beforeEnd: Duration.minutes(2) } });
     Annotations.fromStack(stack).hasWarning('/Stack/Orch', Match.stringLikeRegexp('shorter than sweepInterval'));
+  });
+});
+
+describe('onSuspend', () => {
+  test('tells the sweeper alone to save each suspension; off by default', () => {
+    // GIVEN
+    const on = build({ checkpoints: { port: 8181, onSuspend: true } });
+    const off = build();
+    const flag = (b: ReturnType<typeof build>, fn: lambda.IFunction) => environmentOf(b.template, b.stack, fn)[ENV.CHECKPOINT_ON_SUSPEND];
+
+    // THEN
+    expect(flag(on, on.orchestrator.sweeperFunction)).toBe('true');
+    expect(flag(on, on.orchestrator.orchestratorFunction)).toBeUndefined();
+    expect(flag(off, off.orchestrator.sweeperFunction)).toBeUndefined();
+    // the grants are the ones every checkpoint setup has: resuming and suspending are already the sweeper's.
+    expect(statementsOf(on.stack, on.orchestrator.sweeperFunction)).toEqual(statementsOf(off.stack, off.orchestrator.sweeperFunction));
+    Annotations.fromStack(on.stack).hasNoWarning('/Stack/Orch', Match.stringLikeRegexp('onSuspend'));
+  });
+
+  test('fails if the idle policy terminates a suspended MicroVM before the next sweep could save it', () => {
+    const short = IdlePolicy.suspendAfter(Duration.minutes(15), { terminateAfter: Duration.minutes(2) });
+    expect(errorOf({ port: 8181, onSuspend: true }, { idlePolicy: short })).toBe(
+      'Stack/Orch: idlePolicy.terminateAfter must be at least sweepInterval (5 minutes) when checkpoints.onSuspend is on, got "2 minutes". ' +
+      'The sweeper saves a suspension on its next run, and a MicroVM terminated before it is lost: raise terminateAfter in ' +
+      'IdlePolicy.suspendAfter(idle, { terminateAfter }) to at least sweepInterval plus a few minutes for the save, or shorten sweepInterval.');
+    const none = IdlePolicy.suspendAfter(Duration.minutes(15), { terminateAfter: Duration.seconds(0) });
+    expect(errorOf({ port: 8181, onSuspend: true }, { idlePolicy: none }))
+      .toMatch(/terminateAfter must be at least sweepInterval/);
+    // the same idle policy without onSuspend, a short sweep interval, or no idle policy at all: fine.
+    expect(errorOf({ port: 8181 }, { idlePolicy: short })).toBe('no error');
+    expect(errorOf({ port: 8181, onSuspend: true }, { idlePolicy: short, sweepInterval: Duration.minutes(1) })).toBe('no error');
+    expect(errorOf({ port: 8181, onSuspend: true }, { idlePolicy: IdlePolicy.none() })).toBe('no error');
+  });
+
+  test('warns when a MicroVM can be resumed and suspended again between two sweeps', () => {
+    const { stack } = build({
+      checkpoints: { port: 8181, onSuspend: true },
+      props: { idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(2)), sweepInterval: Duration.minutes(10) },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Orch', Match.stringLikeRegexp(
+      'sweepInterval \\(10 minutes\\) is longer than the idle policy\'s suspendAfter \\(2 minutes\\).*not saved'));
   });
 });
 

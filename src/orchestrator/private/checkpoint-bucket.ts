@@ -8,7 +8,7 @@ import type { IMicrovmImage } from '../../image/microvm-image-base';
 import type { Egress } from '../../network/egress';
 import { EgressMode, MicrovmNetwork } from '../../network/microvm-network';
 import { acknowledgeAll } from '../../shared/compliance';
-import { ENV } from '../../shared/contract';
+import { ENV, IdlePolicyWire } from '../../shared/contract';
 import { invalidProp } from '../../shared/validation';
 
 /** What checkpoints are set up for: the orchestrator's key, functions, image and network. */
@@ -23,6 +23,8 @@ export interface CheckpointSetup {
   readonly egress: Egress;
   readonly egressMode: EgressMode;
   readonly sweepInterval: Duration;
+  /** The MicroVMs' idle policy (undefined: `IdlePolicy.none()`), which `onSuspend` is checked against. */
+  readonly idlePolicy?: IdlePolicyWire;
 }
 
 /** The id of the stack-wide provider behind `autoDeleteObjects` (aws-cdk-lib's `Custom::S3AutoDeleteObjects`). */
@@ -57,6 +59,10 @@ export function setUpCheckpoints(scope: Construct, setup: CheckpointSetup): s3.I
     fn.addEnvironment(ENV.CHECKPOINT_PORT, String(config.port));
     fn.addEnvironment(ENV.CHECKPOINT_PATH, config.path);
     fn.addEnvironment(ENV.CHECKPOINT_BEFORE_END_SECONDS, String(config.beforeEndSeconds));
+  }
+  if (config.onSuspend) {
+    checkOnSuspend(scope, setup);
+    sweeper.addEnvironment(ENV.CHECKPOINT_ON_SUSPEND, 'true');
   }
   // the session API hands a requested save to the sweeper (asynchronously), which has the time to wait for the guest.
   iam.Grant.addToPrincipal({ grantee: orchestrator, actions: ['lambda:InvokeFunction'], resourceArns: [sweeper.functionArn] });
@@ -176,5 +182,31 @@ function warnIfUnreachable(scope: Construct, setup: CheckpointSetup, ownNetwork:
       `checkpoints.beforeEnd (${setup.config.beforeEndSeconds} seconds) is shorter than sweepInterval ` +
       `(${sweep.toHumanString()}), so a session can reach its end between two sweeps without being saved: make beforeEnd ` +
       'at least one sweep interval plus the time a save takes.');
+  }
+}
+
+/**
+ * `onSuspend` is kept only if a sweep runs while the MicroVM is suspended: it fails synth when the idle policy
+ * terminates a suspended MicroVM before the next sweep can come, and warns when a MicroVM can be resumed and suspended
+ * again between two sweeps (that second suspension is then not saved).
+ */
+function checkOnSuspend(scope: Construct, setup: CheckpointSetup): void {
+  const idle = setup.idlePolicy;
+  const sweep = setup.sweepInterval;
+  if (!idle || sweep.isUnresolved()) return;
+  const sweepSeconds = sweep.toSeconds();
+  const terminateAfter = idle.suspendedDurationSeconds;
+  if (!Token.isUnresolved(terminateAfter) && terminateAfter < sweepSeconds) {
+    throw invalidProp('idlePolicy.terminateAfter', Duration.seconds(terminateAfter).toHumanString(),
+      `be at least sweepInterval (${sweep.toHumanString()}) when checkpoints.onSuspend is on`,
+      'The sweeper saves a suspension on its next run, and a MicroVM terminated before it is lost: raise terminateAfter in ' +
+      'IdlePolicy.suspendAfter(idle, { terminateAfter }) to at least sweepInterval plus a few minutes for the save, or shorten sweepInterval.');
+  }
+  const idleSeconds = idle.maxIdleDurationSeconds;
+  if (!Token.isUnresolved(idleSeconds) && idleSeconds < sweepSeconds) {
+    Annotations.of(scope).addWarningV2('cdk-lambda-microvms:checkpointOnSuspendSweepSlowerThanIdle',
+      `checkpoints.onSuspend: sweepInterval (${sweep.toHumanString()}) is longer than the idle policy's suspendAfter ` +
+      `(${Duration.seconds(idleSeconds).toHumanString()}), so a MicroVM resumed by traffic can be suspended again before ` +
+      'a sweep sees it running, and that suspension is not saved: make sweepInterval at most suspendAfter.');
   }
 }

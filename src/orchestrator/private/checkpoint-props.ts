@@ -11,6 +11,7 @@ export interface ResolvedCheckpoints {
   readonly bucket?: s3.IBucket;
   readonly retentionDays: number;
   readonly beforeEndSeconds: number;
+  readonly onSuspend: boolean;
 }
 
 /** What the checkpoint options are checked against. */
@@ -75,5 +76,5 @@ export function resolveCheckpoints(options: CheckpointOptions, context: Checkpoi
     beforeEndSeconds = ms / 1000;
   }
 
-  return { port, path, bucket: options.bucket, retentionDays, beforeEndSeconds };
+  return { port, path, bucket: options.bucket, retentionDays, beforeEndSeconds, onSuspend: options.onSuspend ?? false };
 }

@@ -11,6 +11,8 @@ export interface CheckpointConfig {
   readonly beforeEndSeconds: number;
   /** The function the session API invokes asynchronously to run a requested save (the sweeper). */
   readonly workerFunction?: string;
+  /** The sweeper also saves every session it finds newly suspended (by the idle policy or the API). */
+  readonly onSuspend: boolean;
 }
 
 /** Parses the `MICROVM_CHECKPOINT_*` variables; undefined without a bucket. */
@@ -28,5 +30,12 @@ export function parseCheckpointConfig(env: Env = process.env): CheckpointConfig 
     beforeEndSeconds: optionalInt(env, ENV.CHECKPOINT_BEFORE_END_SECONDS, 60, LIMITS.MAX_DURATION_SECONDS, 'seconds')
       ?? CHECKPOINTS.DEFAULT_BEFORE_END_SECONDS,
     workerFunction: optional(env, ENV.CHECKPOINT_WORKER_FUNCTION),
+    onSuspend: parseOnSuspend(optional(env, ENV.CHECKPOINT_ON_SUSPEND)),
   };
+}
+
+function parseOnSuspend(raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return fail(ENV.CHECKPOINT_ON_SUSPEND, raw, 'be "true" or "false"');
 }

@@ -15,7 +15,7 @@ import type { CheckpointConfig } from './checkpoint-config';
 import type { SessionEvents } from './session-events';
 import { isGoneState } from './session-rows';
 import { sessionFields } from './session-usage';
-import { CheckpointRecord, CheckpointStore } from './table/checkpoint-store';
+import { CheckpointRecord, CheckpointStore, SeenCheckpointState } from './table/checkpoint-store';
 import { keyOf, SessionItem } from './table/schema';
 import { CHECKPOINTS, CHECKPOINT_METRICS, DATA_PLANE } from '../../shared/contract';
 import { SESSION_EVENT_TYPES } from '../../shared/session-events';
@@ -87,24 +87,27 @@ export class CheckpointSaver {
     return this.save(row);
   }
 
-  /** One save of the row's VM; never throws for a guest's failure (it is counted and logged), only for the service's. */
-  async save(row: CheckpointRow): Promise<SaveOutcome> {
+  /**
+   * One save of the row's VM; never throws for a guest's failure (it is counted and logged), only for the service's.
+   * `seen` (a sweep's save) makes it `inProgress` when the row changed since the sweep read it.
+   */
+  async save(row: CheckpointRow, seen?: SeenCheckpointState): Promise<SaveOutcome> {
     const leaseId = randomUUID();
     const started = this.now();
     const leaseMs = Math.min(this.guestTimeoutMs, CHECKPOINTS.URL_MAX_SECONDS * 1000) + 60_000;
-    if (!await this.store.claim(row, leaseId, started, started + leaseMs)) return { saved: false, reason: 'inProgress' };
+    if (!await this.store.claim(row, leaseId, started, started + leaseMs, seen)) return { saved: false, reason: 'inProgress' };
     let outcome: SaveOutcome;
     try {
       outcome = await this.saveClaimed(row, leaseId);
     } catch (err) {
-      await this.store.release(row, leaseId, errorName(err)).catch(() => false);
+      await this.store.release(row, leaseId, errorName(err), isSuspended(row)).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
       this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, error: errorName(err) });
       this.emit(row, { reason: errorName(err) });
       throw err;
     }
     if (!outcome.saved) {
-      await this.store.release(row, leaseId, outcome.reason).catch(() => false);
+      await this.store.release(row, leaseId, outcome.reason, isSuspended(row)).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
       this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, reason: outcome.reason });
       // a save that found another one running is not a failure of its own.
@@ -128,17 +131,17 @@ export class CheckpointSaver {
 
   private async saveClaimed(row: CheckpointRow, leaseId: string): Promise<SaveOutcome> {
     if (!row.microvmId || !row.endpoint) return { saved: false, reason: 'vmGone' };
-    const suspended = row.vmState === 'SUSPENDED' || row.vmState === 'SUSPENDING';
+    const suspended = isSuspended(row);
     if (suspended && !await this.resume(row.microvmId)) return { saved: false, reason: 'vmGone' };
     try {
-      return await this.saveRunning(row, leaseId);
+      return await this.saveRunning(row, leaseId, suspended);
     } finally {
       // a VM woken only to be saved goes back to sleep (best effort: the idle policy would suspend it too).
-      if (suspended) await this.props.microvms.send(new SuspendMicrovmCommand({ microvmIdentifier: row.microvmId })).catch(() => undefined);
+      if (suspended) await this.sendPaced(new SuspendMicrovmCommand({ microvmIdentifier: row.microvmId })).catch(() => undefined);
     }
   }
 
-  private async saveRunning(row: CheckpointRow, leaseId: string): Promise<SaveOutcome> {
+  private async saveRunning(row: CheckpointRow, leaseId: string, ofSuspension: boolean): Promise<SaveOutcome> {
     const { config, microvms, s3 } = this.props;
     let token: string | undefined;
     try {
@@ -176,7 +179,9 @@ export class CheckpointSaver {
     const checkpoint: CheckpointRecord = {
       key, createdAt: createdAt.toISOString(), bytes: answer.bytes, generation: row.generation, ...answer.sha256 ? { sha256: answer.sha256 } : {},
     };
-    if (!await this.store.record(row, leaseId, checkpoint)) return { saved: false, reason: 'leaseLost' };
+    // a save of a suspended VM covers its suspension: `onSuspend` saves it again only after it runs again.
+    const suspensionSavedAt = ofSuspension ? new Date(this.now()).toISOString() : undefined;
+    if (!await this.store.record(row, leaseId, checkpoint, suspensionSavedAt)) return { saved: false, reason: 'leaseLost' };
     return { saved: true, checkpoint };
   }
 
@@ -211,10 +216,19 @@ export class CheckpointSaver {
     return { bytes, sha256 };
   }
 
+  /**
+   * The VM seen running at `seenAt` (a sweep's list), after its row marked a suspension: the next suspension is a new
+   * one. One conditional write, only for rows that carry a mark.
+   */
+  async sawRunning(row: CheckpointRow & { suspensionSavedAt?: string; suspensionSaveAttempts?: number }, seenAt: number): Promise<void> {
+    if (row.suspensionSavedAt === undefined && row.suspensionSaveAttempts === undefined) return;
+    await this.store.clearSuspension(row, new Date(seenAt).toISOString());
+  }
+
   /** Resumes a suspended VM and waits (up to 30 s) until it runs; false when it is gone. */
   private async resume(microvmId: string): Promise<boolean> {
     try {
-      await this.props.microvms.send(new ResumeMicrovmCommand({ microvmIdentifier: microvmId }));
+      await this.sendPaced(new ResumeMicrovmCommand({ microvmIdentifier: microvmId }));
     } catch (err) {
       const name = errorName(err);
       if (name === 'ResourceNotFoundException') return false;
@@ -229,6 +243,22 @@ export class CheckpointSaver {
     return true;
   }
 
+  /**
+   * Resume and suspend are the service's slowest-paced calls (5 and 2 per second, account-wide): a throttled one is
+   * tried again, three times in all, 0.5 s then 1 s apart.
+   */
+  private async sendPaced(command: ResumeMicrovmCommand | SuspendMicrovmCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.props.microvms.send(command as ResumeMicrovmCommand);
+        return;
+      } catch (err) {
+        if (attempt >= 3 || errorName(err) !== 'ThrottlingException') throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  }
+
   private emit(row: CheckpointRow, detail: { reason?: string; checkpoint?: { key: string; bytes: number; createdAt: string } }): void {
     this.props.events?.emit(detail.checkpoint ? SESSION_EVENT_TYPES.CHECKPOINT_SAVED : SESSION_EVENT_TYPES.CHECKPOINT_FAILED, {
       ...sessionFields(row), time: new Date(this.now()).toISOString(), ...detail,
@@ -238,6 +268,11 @@ export class CheckpointSaver {
   private count(name: string): void {
     this.props.metrics.addMetric(name, MetricUnit.Count, 1);
   }
+}
+
+/** A save of a suspended VM resumes it first, and suspends it again after. */
+function isSuspended(row: CheckpointRow): boolean {
+  return row.vmState === 'SUSPENDED' || row.vmState === 'SUSPENDING';
 }
 
 /**

@@ -15,7 +15,7 @@ import { errorMessage, errorName } from './aws-errors';
 import { SessionEvents } from './session-events';
 import { hasLiveLease, isDeadLaunch, isFresh, isPastEnd } from './session-rows';
 import { endReasonOf, EventsConfig, reportEnded } from './session-usage';
-import { dueForCheckpoint, SweepCheckpoints } from './sweep-checkpoints';
+import { dueForCheckpoint, dueOnSuspend, SweepCheckpoints } from './sweep-checkpoints';
 import { countVm, emptyReport, MutableReport, publishReport, SweepReport } from './sweep-report';
 import { newRun, Run } from './sweep-run';
 import { DEFAULT_SWEEPER_BUDGET, SweeperConfig } from './sweeper-config';
@@ -179,6 +179,8 @@ export class Sweeper {
         report.stoppedBy = 'deadline';
         break;
       }
+      // what the page shows was true at least from here on: a VM it lists RUNNING ran after this time.
+      const listedAt = this.now();
       const page = await withRetries(retry, () => this.options.microvms.send(new ListMicrovmsCommand({
         imageIdentifier: this.options.config.imageArn,
         maxResults: PAGE_SIZE,
@@ -190,14 +192,14 @@ export class Sweeper {
         run.seen.add(vm.microvmId!);
         countVm(report, vm);
       }
-      await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, vm)));
+      await forEachLimit(items, this.concurrency, (vm) => this.guard(report, () => this.handleVm(run, vm, listedAt)));
       nextToken = page.nextToken ?? undefined;
     } while (nextToken);
     report.listComplete = !nextToken && report.stoppedBy === undefined;
     report.remaining.listUnfinished = !report.listComplete;
   }
 
-  private async handleVm(run: Run, vm: MicrovmItem): Promise<void> {
+  private async handleVm(run: Run, vm: MicrovmItem, listedAt: number): Promise<void> {
     const { table } = run;
     const id = vm.microvmId!;
     const owners = run.byVm.get(id) ?? [];
@@ -226,10 +228,8 @@ export class Sweeper {
         }
         if (isPastEnd(row, vm.startedAt?.getTime(), now, this.maxDurationMs) || row.status === 'ENDING') {
           await this.endSession(run, row, now);
-        } else if (this.options.checkpoints && dueForCheckpoint(row, now, this.options.checkpoints.beforeEndSeconds * 1000)
-          && run.remainingMs() > SAVE_TIME_MS) {
-          // a failed save changes nothing and stays due: the next sweep retries it.
-          await this.options.checkpoints.saver.save({ ...row, generation: row.generation!, vmState: vm.state });
+        } else if (this.options.checkpoints) {
+          await this.checkpoint(run, this.options.checkpoints, row, vm.state, now, listedAt);
         }
       }
       return;
@@ -283,6 +283,26 @@ export class Sweeper {
         time: new Date(this.now()).toISOString(),
         reason: 'orphan',
       });
+    }
+  }
+
+  /**
+   * Saves a session due for a checkpoint (near its end, or newly suspended with `onSuspend`), or notes that its VM
+   * runs again. A failed save changes nothing but the attempts of a suspension: the next sweep retries it.
+   */
+  private async checkpoint(
+    run: Run, checkpoints: SweepCheckpoints, row: ScannedSession, vmState: string, now: number, listedAt: number,
+  ): Promise<void> {
+    const nearEnd = dueForCheckpoint(row, now, checkpoints.beforeEndSeconds * 1000);
+    const suspension = checkpoints.onSuspend === true && dueOnSuspend(row, vmState, now);
+    if ((nearEnd || suspension) && run.remainingMs() > SAVE_TIME_MS) {
+      // claimed only if no save happened since this sweep's scan: two sweeps at once save a session once.
+      await checkpoints.saver.save({ ...row, generation: row.generation!, vmState }, {
+        lastKey: row.lastCheckpoint?.key,
+        ...suspension && !nearEnd ? { suspensionAttempts: row.suspensionSaveAttempts ?? 0 } : {},
+      });
+    } else if (vmState === 'RUNNING' && row.generation !== undefined) {
+      await checkpoints.saver.sawRunning({ ...row, generation: row.generation }, listedAt);
     }
   }
 

@@ -374,6 +374,155 @@ describe('the sweeper saves before the end', () => {
   });
 });
 
+describe('onSuspend: the sweeper saves each suspension once', () => {
+  const IDLE_MS = 600_000; // the rig's idle policy: suspend after 10 minutes without inbound traffic.
+
+  function sweeper(onSuspend = true) {
+    return newSweeper(fixtureOf(rig), {}, { checkpoints: { saver: saver(), beforeEndSeconds: 900, onSuspend } });
+  }
+
+  /** The archive's file names, as the guest would unpack them. */
+  async function filesIn(key: string): Promise<string[]> {
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const listing = execFileSync('tar', ['-tzf', '-'], { input: Buffer.from(await out.Body!.transformToByteArray()) });
+    return String(listing).split('\n').map((f) => f.replace(/^\.\//, '')).filter((f) => f && f !== '.').sort();
+  }
+
+  test('an idle suspension is saved by the next sweep, once; after the VM runs again, the next one is saved too', async () => {
+    // GIVEN a session with a file, left idle until the idle policy suspends it
+    const { api: a } = api();
+    const created = body(await a.handle(event('PUT', '/sessions/ck-idle')));
+    const owner = sha256Hex(ALICE);
+    fs.writeFileSync(path.join(guest.workspace, 'a.txt'), 'before the first suspension');
+    advance(IDLE_MS + 60_000);
+    expect(rig.emulator.getVm(created.microvmId)!.state).toBe('SUSPENDED');
+
+    // WHEN two sweeps run at once, then a third
+    const reports = await Promise.all([sweeper().run(), sweeper().run()]);
+    await sweeper().run();
+
+    // THEN the suspension has one checkpoint, the VM is asleep again, and the row marks the suspension saved
+    expect(reports.map((r) => r.errors)).toEqual([0, 0]);
+    const first = await objects(`${owner}/ck-idle/`);
+    expect(first).toHaveLength(1);
+    expect(rig.emulator.getVm(created.microvmId)!.state).toMatch(/^SUSPEND/);
+    expect((await row(ALICE, 'ck-idle')).suspensionSavedAt).toBeDefined();
+
+    // WHEN traffic resumes the VM, a sweep sees it running, the workspace changes, and it idles into a new suspension
+    expect(rig.emulator.recordTraffic(created.microvmId)).toBe(true);
+    advance(5_000);
+    expect(rig.emulator.getVm(created.microvmId)!.state).toBe('RUNNING');
+    await sweeper().run();
+    expect((await row(ALICE, 'ck-idle')).suspensionSavedAt).toBeUndefined();
+    fs.writeFileSync(path.join(guest.workspace, 'b.txt'), 'written after the resume');
+    advance(IDLE_MS + 60_000);
+    await sweeper().run();
+    await sweeper().run();
+
+    // THEN that suspension has its own checkpoint, with the new file; the first one did not have it
+    const both = await objects(`${owner}/ck-idle/`);
+    expect(both).toHaveLength(2);
+    const second = both.find((k) => k !== first[0])!;
+    expect(await filesIn(first[0])).not.toContain('b.txt');
+    expect(await filesIn(second)).toEqual(expect.arrayContaining(['a.txt', 'b.txt']));
+    expect((await row(ALICE, 'ck-idle')).lastCheckpoint.M.key.S).toBe(second);
+
+    // AND a relaunch after the idle policy terminates the suspended VM restores that checkpoint
+    advance(HOUR_MS);
+    const relaunched = body(await a.handle(event('PUT', '/sessions/ck-idle')));
+    expect(relaunched.microvmId).not.toBe(created.microvmId);
+    const payload = JSON.parse(rig.emulator.getVm(relaunched.microvmId)!.runHookPayload!);
+    expect(payload.checkpoint.key).toBe(second);
+    expect((await row(ALICE, 'ck-idle')).suspensionSavedAt).toBeUndefined();
+  });
+
+  test('a sweep whose read of the row is older than a save since does not save again', async () => {
+    // GIVEN a suspended session as two sweeps scanned it, before either saved
+    const { api: a } = api();
+    const created = body(await a.handle(event('PUT', '/sessions/ck-stale')));
+    advance(IDLE_MS + 60_000);
+    const owner = sha256Hex(ALICE);
+    const scanned = { owner, sessionId: 'ck-stale', generation: 1, microvmId: created.microvmId, endpoint: created.endpoint, vmState: 'SUSPENDED' };
+
+    // WHEN the first saves, and the second claims after it finished, with what it read before
+    const first = await saver().save(scanned, { lastKey: undefined, suspensionAttempts: 0 });
+    const second = await saver().save(scanned, { lastKey: undefined, suspensionAttempts: 0 });
+    // and a save after a failed attempt the reader did not see
+    guest.mode = 'fail';
+    const failedAfter = await saver().save(scanned, { lastKey: first.saved ? first.checkpoint.key : '' });
+    const staleAttempts = await saver().save(scanned, { lastKey: first.saved ? first.checkpoint.key : '', suspensionAttempts: 0 });
+
+    // THEN one save; the stale claims are refused as in progress (no guest call, no failure counted)
+    expect([first.saved, second, failedAfter, staleAttempts]).toEqual([
+      true, { saved: false, reason: 'inProgress' }, { saved: false, reason: 'guestFailed' }, { saved: false, reason: 'inProgress' },
+    ]);
+    expect(await objects(`${owner}/ck-stale/`)).toHaveLength(1);
+    expect(guest.saves).toBe(2);
+  });
+
+  test('a suspension whose save keeps failing is tried by three sweeps, then left alone until the VM runs again', async () => {
+    // GIVEN a suspended session whose guest fails every save
+    const { api: a } = api();
+    const created = body(await a.handle(event('PUT', '/sessions/ck-idle-fail')));
+    advance(IDLE_MS + 60_000);
+    guest.mode = 'fail';
+
+    // WHEN four sweeps run
+    for (let i = 0; i < 4; i++) await sweeper().run();
+
+    // THEN three tried, the fourth left it asleep, and the session is as healthy as before
+    const failed = await row(ALICE, 'ck-idle-fail');
+    expect([failed.suspensionSaveAttempts.N, failed.checkpointError.S, failed.suspensionSavedAt]).toEqual(['3', 'guestFailed', undefined]);
+    expect(rig.emulator.getVm(created.microvmId)!.state).toMatch(/^SUSPEND/);
+    expect(await objects(`${sha256Hex(ALICE)}/ck-idle-fail/`)).toEqual([]);
+    const described = await a.handle(event('GET', '/sessions/ck-idle-fail'));
+    expect([described.statusCode, body(described).checkpoint.lastError]).toEqual([200, 'guestFailed']);
+
+    // WHEN the guest recovers, the client's traffic resumes the VM and a sweep sees it running
+    guest.mode = 'ok';
+    expect(rig.emulator.recordTraffic(created.microvmId)).toBe(true);
+    advance(5_000);
+    await sweeper().run();
+    expect((await row(ALICE, 'ck-idle-fail')).suspensionSaveAttempts).toBeUndefined();
+    advance(IDLE_MS + 60_000);
+    await sweeper().run();
+
+    // THEN the next suspension is saved
+    expect(await objects(`${sha256Hex(ALICE)}/ck-idle-fail/`)).toHaveLength(1);
+    expect((await row(ALICE, 'ck-idle-fail')).checkpointError).toBeUndefined();
+  });
+
+  test('a suspension the API asked for is saved too; without onSuspend no suspension is', async () => {
+    const { api: a } = api();
+    await a.handle(event('PUT', '/sessions/ck-api-susp'));
+    await a.handle(event('PUT', '/sessions/ck-off-susp'));
+    const owner = sha256Hex(ALICE);
+    expect((await a.handle(event('POST', '/sessions/ck-api-susp/suspend'))).statusCode).toBe(202);
+    advance(5_000);
+
+    // a sweeper without onSuspend saves neither (both are far from their end)
+    await sweeper(false).run();
+    expect(await objects(`${owner}/ck-api-susp/`)).toEqual([]);
+    advance(IDLE_MS + 60_000);
+    await sweeper(false).run();
+    expect(await objects(`${owner}/ck-off-susp/`)).toEqual([]);
+
+    // with it, both
+    await sweeper().run();
+    expect(await objects(`${owner}/ck-api-susp/`)).toHaveLength(1);
+    expect(await objects(`${owner}/ck-off-susp/`)).toHaveLength(1);
+
+    // the API's resume clears the mark at once, so a suspension right after it is saved again
+    expect((await a.handle(event('POST', '/sessions/ck-api-susp/resume'))).statusCode).toBe(202);
+    expect((await row(ALICE, 'ck-api-susp')).suspensionSavedAt).toBeUndefined();
+    advance(5_000);
+    expect((await a.handle(event('POST', '/sessions/ck-api-susp/suspend'))).statusCode).toBe(202);
+    advance(5_000);
+    await sweeper().run();
+    expect(await objects(`${owner}/ck-api-susp/`)).toHaveLength(2);
+  });
+});
+
 describe('checkpoint events', () => {
   test('a save and a failed save each give one event that matches the documented schema, with no URL in it', async () => {
     // GIVEN events to a local bus

@@ -1,3 +1,4 @@
+import { parseCheckpointConfig } from '../../../src/orchestrator/runtime/checkpoint-config';
 import { ConfigError, parseConfig } from '../../../src/orchestrator/runtime/config';
 import { ENV } from '../../../src/shared/contract';
 
@@ -72,5 +73,23 @@ describe('parseConfig', () => {
   test.each(failures)('fails if %s', (_name, env, message) => {
     expect(() => parseConfig({ ...BASE, ...env })).toThrow(ConfigError);
     expect(() => parseConfig({ ...BASE, ...env })).toThrow(message);
+  });
+});
+
+describe('parseCheckpointConfig', () => {
+  const CHECKPOINTS = { [ENV.CHECKPOINT_BUCKET]: 'bucket', [ENV.CHECKPOINT_PORT]: '8181' };
+
+  test('is off without a bucket, and has its defaults with one', () => {
+    expect(parseCheckpointConfig({})).toBeUndefined();
+    expect(parseCheckpointConfig(CHECKPOINTS)).toEqual({
+      bucket: 'bucket', port: 8181, path: '/checkpoint', beforeEndSeconds: 900, workerFunction: undefined, onSuspend: false,
+    });
+  });
+
+  test('onSuspend is "true" or "false", nothing else', () => {
+    expect(parseCheckpointConfig({ ...CHECKPOINTS, [ENV.CHECKPOINT_ON_SUSPEND]: 'true' })?.onSuspend).toBe(true);
+    expect(parseCheckpointConfig({ ...CHECKPOINTS, [ENV.CHECKPOINT_ON_SUSPEND]: 'false' })?.onSuspend).toBe(false);
+    expect(() => parseCheckpointConfig({ ...CHECKPOINTS, [ENV.CHECKPOINT_ON_SUSPEND]: 'yes' })).toThrow(new ConfigError(
+      'MICROVM_CHECKPOINT_ON_SUSPEND must be "true" or "false", got "yes". Fix the MicrovmOrchestrator props or the function\'s environment.'));
   });
 });

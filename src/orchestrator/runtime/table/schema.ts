@@ -53,6 +53,13 @@ export interface SessionItem {
   readonly checkpointStartedAt?: string;
   /** Checkpoints: why the last save failed (a reason code), cleared by the next one that succeeds. */
   readonly checkpointError?: string;
+  /**
+   * Checkpoints (`onSuspend`): when the VM's current suspension was saved. Cleared when the VM is seen running again
+   * (a sweep's list, or the API's resume), so the next suspension is saved too.
+   */
+  readonly suspensionSavedAt?: string;
+  /** Checkpoints (`onSuspend`): failed saves of the VM's current suspension, cleared with `suspensionSavedAt`. */
+  readonly suspensionSaveAttempts?: number;
 }
 
 /** The session fields the sweeper's scan reads (its projection). */
@@ -60,8 +67,8 @@ export const SCANNED_SESSION_FIELDS = [
   'generation', 'status', 'leaseId', 'leaseExpiresAt', 'microvmId', 'vmState', 'createdAt', 'expiresAt', 'updatedAt',
   // what a `Session Ended` event the sweeper publishes carries.
   'ownerArn', 'imageVersion', 'labels', 'startedAt', 'suspendedAt', 'suspendedMs',
-  // what a save before the end needs.
-  'endpoint', 'lastCheckpoint', 'checkpointLeaseUntil',
+  // what a save before the end, or of a new suspension, needs.
+  'endpoint', 'lastCheckpoint', 'checkpointLeaseUntil', 'suspensionSavedAt', 'suspensionSaveAttempts',
 ] as const satisfies ReadonlyArray<keyof SessionItem>;
 
 /**

@@ -149,7 +149,7 @@ export class SessionStore {
       Key: keyOf(row),
       ConditionExpression: 'leaseId = :lid AND generation = :g',
       // a new VM starts its usage afresh: the previous generation's suspensions are not its own.
-      UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt, suspendedAt, suspendedMs`,
+      UpdateExpression: `${set} REMOVE leaseId, leaseExpiresAt, suspendedAt, suspendedMs, suspensionSavedAt, suspensionSaveAttempts`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
@@ -215,9 +215,12 @@ export class SessionStore {
     if (suspension === 'begins') {
       update += ', suspendedAt = if_not_exists(suspendedAt, :u)';
     } else if (suspension === 'ends' && row.suspendedAt) {
-      update += ', suspendedMs = if_not_exists(suspendedMs, :zero) + :ms REMOVE suspendedAt';
+      update += ', suspendedMs = if_not_exists(suspendedMs, :zero) + :ms REMOVE suspendedAt, suspensionSavedAt, suspensionSaveAttempts';
       values[':zero'] = 0;
       values[':ms'] = Math.max(0, Date.parse(updatedAt) - Date.parse(row.suspendedAt)) || 0;
+    } else if (suspension === 'ends') {
+      // checkpoints (`onSuspend`): the VM runs again, so its next suspension is a new one to save.
+      update += ' REMOVE suspensionSavedAt, suspensionSaveAttempts';
     }
     return conditionalWrite(() => this.documentClient.send(new UpdateCommand({
       TableName: this.tableName,

@@ -90,6 +90,8 @@ export class SweeperStore {
             endpoint: optString(item.endpoint),
             lastCheckpoint: checkpointOf(item.lastCheckpoint),
             checkpointLeaseUntil: optNumber(item.checkpointLeaseUntil),
+            suspensionSavedAt: optString(item.suspensionSavedAt),
+            suspensionSaveAttempts: optNumber(item.suspensionSaveAttempts),
           });
         }
       }
