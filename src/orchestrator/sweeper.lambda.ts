@@ -21,6 +21,8 @@ import { VersionPruner } from './runtime/version-pruner';
 // AWS_ENDPOINT_URL_EVENTBRIDGE for the events) redirect them.
 const microvms = new LambdaMicrovmsClient({});
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+// checkpoints only: built once, used by every save (AWS_ENDPOINT_URL_S3 redirects it).
+const s3 = new S3Client({});
 
 const { serviceName, metricsNamespace } = telemetryNames(process.env);
 const logger = new Logger({ serviceName });
@@ -105,6 +107,6 @@ async function saveRequested(request: CheckpointRequest, context?: Context): Pro
 /** The saver of one sweep or one requested save; its events go out with the caller's flush. */
 function saverFor(tableName: string, checkpointConfig: CheckpointConfig, events: SessionEvents, guestTimeoutMs: number): CheckpointSaver {
   return new CheckpointSaver({
-    microvms, s3: new S3Client({}), documentClient, tableName, config: checkpointConfig, logger, metrics, events, guestTimeoutMs, endpointUrl,
+    microvms, s3, documentClient, tableName, config: checkpointConfig, logger, metrics, events, guestTimeoutMs, endpointUrl,
   });
 }

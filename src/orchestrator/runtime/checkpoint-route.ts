@@ -1,7 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ApiError } from './api-error';
-import type { CheckpointConfig } from './checkpoint-config';
-import { deleteCheckpoints as deleteObjects } from './checkpoint-saver';
 import type { SessionItem } from './table/schema';
 
 /** A save the session API hands to the worker (the sweeper function, invoked asynchronously). */
@@ -26,11 +23,4 @@ export async function requestCheckpoint(row: SessionItem, worker: CheckpointWork
     throw ApiError.conflict('CheckpointInProgress', 'a checkpoint of this session is being saved; GET the session for its result');
   }
   await worker({ action: 'checkpoint', owner: row.owner, sessionId: row.sessionId, generation: row.generation });
-}
-
-/** After a DELETE: the session's checkpoints (none to delete without checkpoints). */
-export async function deleteCheckpoints(
-  deps: { readonly config: { readonly checkpoints?: CheckpointConfig }; readonly s3?: S3Client }, row: SessionItem,
-): Promise<void> {
-  if (deps.config.checkpoints && deps.s3) await deleteObjects(deps.s3, deps.config.checkpoints.bucket, row);
 }

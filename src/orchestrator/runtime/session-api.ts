@@ -13,7 +13,8 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import { AdmissionCounter } from './admission-counter';
 import { ApiError, toApiError } from './api-error';
 import { errorName } from './aws-errors';
-import { requestCheckpoint, deleteCheckpoints } from './checkpoint-route';
+import { requestCheckpoint } from './checkpoint-route';
+import { deleteCheckpoints } from './checkpoint-saver';
 import type { OrchestratorConfig } from './config';
 import { errorResponse, jsonBody, jsonResponse, route } from './http';
 import { labelsConflict, parseLabels, sameLabels } from './labels';
@@ -223,7 +224,7 @@ export class SessionApi {
         }
       }
     }
-    return jsonResponse(200, render(row, state));
+    return jsonResponse(200, render(row, state, this.now()));
   }
 
   private async list(caller: Caller, event: APIGatewayProxyEventV2WithIAMAuthorizer) {
@@ -231,7 +232,7 @@ export class SessionApi {
     const page = await this.store.listByOwner(caller.owner, limit, nextToken, filter);
     // the store's state filter keeps every row that may show the state; what each row shows now decides.
     const shown = page.items.map((row) => ({ row, state: stateOf(row, this.now()) })).filter((s) => !filter.state || s.state === filter.state);
-    const sessions = shown.map((s) => render(s.row, s.state));
+    const sessions = shown.map((s) => render(s.row, s.state, this.now()));
     return jsonResponse(200, page.nextToken ? { sessions, nextToken: page.nextToken } : { sessions });
   }
 
@@ -301,7 +302,7 @@ export class SessionApi {
     this.events.emit(action === 'suspend' ? SESSION_EVENT_TYPES.SUSPENDED : SESSION_EVENT_TYPES.RESUMED, { ...sessionFields(row), time: this.isoNow() });
     if (action === 'resume') this.count(SESSION_METRICS.SESSIONS_RESUMED);
     this.logger.info(`session ${action} requested`, { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });
-    return jsonResponse(202, render(row, vmState));
+    return jsonResponse(202, render(row, vmState, this.now()));
   }
 
   private async remove(caller: Caller, id: string) {
@@ -325,7 +326,10 @@ export class SessionApi {
         }
         this.count(SESSION_METRICS.SESSIONS_ENDED);
         // its checkpoints go with it (the bucket's lifecycle expiry removes any this misses).
-        await deleteCheckpoints(this.props, ending).catch((e) => this.countUpstreamError(e, 'DeleteCheckpoints'));
+        const checkpoints = this.config.checkpoints;
+        if (checkpoints && this.props.s3) {
+          await deleteCheckpoints(this.props.s3, checkpoints.bucket, ending).catch((e) => this.countUpstreamError(e, 'DeleteCheckpoints'));
+        }
         this.logger.info('session deleted', { owner: row.owner, sessionId: id, microvmId: ending.microvmId, generation: ending.generation });
         return jsonResponse(204, undefined);
       }
@@ -336,7 +340,7 @@ export class SessionApi {
   /** The answer to a PUT that launched (or adopted) the session's VM: 201 with a fresh token. */
   private async launched(row: SessionItem, ports: number[]) {
     const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
-    return jsonResponse(201, render(row, stateOf(row, this.now()), token));
+    return jsonResponse(201, render(row, stateOf(row, this.now()), this.now(), token));
   }
 
   // ---- tokens and state ----
@@ -348,7 +352,7 @@ export class SessionApi {
         row = await this.resume(row);
       }
       const token = await this.mint(row, ports, this.config.tokenTtlSeconds);
-      return jsonResponse(200, render(row, stateOf(row, this.now()), token));
+      return jsonResponse(200, render(row, stateOf(row, this.now()), this.now(), token));
     } catch (err) {
       if (await this.isVmGone(row, err)) {
         this.logger.info('session VM is gone, relaunching', { owner: row.owner, sessionId: row.sessionId, microvmId: row.microvmId });

@@ -120,10 +120,13 @@ export const PUBLISH_TIMEOUT_MS = 2000;
  */
 export function eventsFor(busName: string | undefined, service: string, logger: Logger, metrics: Metrics): SessionEvents {
   if (!busName) return SessionEvents.disabled();
-  const client = new EventBridgeClient({
+  // one client per process, as for the other services: each queue of events is new, its connection is not.
+  publishClient ??= new EventBridgeClient({
     maxAttempts: 1,
     // without throwOnRequestTimeout the handler only warns when the request timeout passes, and keeps waiting.
     requestHandler: { connectionTimeout: PUBLISH_TIMEOUT_MS / 2, requestTimeout: PUBLISH_TIMEOUT_MS, throwOnRequestTimeout: true },
   });
-  return SessionEvents.toBus(client, busName, service, logger, metrics);
+  return SessionEvents.toBus(publishClient, busName, service, logger, metrics);
 }
+
+let publishClient: EventBridgeClient | undefined;

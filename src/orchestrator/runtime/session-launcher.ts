@@ -299,9 +299,11 @@ export class SessionLauncher {
     const wrapped = JSON.stringify({ payload: payload ?? null, checkpoint: restore });
     const size = Buffer.byteLength(wrapped, 'utf8');
     if (size > LIMITS.RUN_HOOK_PAYLOAD_BYTES) {
-      const room = LIMITS.RUN_HOOK_PAYLOAD_BYTES - (size - Buffer.byteLength(JSON.stringify(payload ?? null), 'utf8')) - 2;
+      // the wrapper around an empty payload: what is left is the room for the payload's own characters.
+      const room = LIMITS.RUN_HOOK_PAYLOAD_BYTES - Buffer.byteLength(JSON.stringify({ payload: '', checkpoint: restore }), 'utf8');
       throw ApiError.badRequest('PayloadTooLarge', `the /run payload would be ${size} bytes with the checkpoint to restore (at most `
-        + `${LIMITS.RUN_HOOK_PAYLOAD_BYTES}); this relaunch leaves room for a payload of about ${Math.max(0, room)} bytes`);
+        + `${LIMITS.RUN_HOOK_PAYLOAD_BYTES}); this relaunch leaves room for a payload of ${Math.max(0, room)} bytes (quotes, backslashes `
+        + 'and control characters count twice or more, as JSON escapes them)');
     }
     return wrapped;
   }

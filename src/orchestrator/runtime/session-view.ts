@@ -43,8 +43,11 @@ export function stateOf(row: SessionItem, now: number): string {
   return row.vmState ?? 'PENDING';
 }
 
-/** The body of one session; a LAUNCHING row shows no VM yet. `token` only in the answers that mint one. */
-export function render(row: SessionItem, state: string, token?: TokenBody): SessionBody {
+/**
+ * The body of one session at `now` (the API's clock); a LAUNCHING row shows no VM yet. `token` only in the answers
+ * that mint one.
+ */
+export function render(row: SessionItem, state: string, now: number, token?: TokenBody): SessionBody {
   const launching = row.status === 'LAUNCHING';
   const body: SessionBody = {
     sessionId: row.sessionId,
@@ -60,7 +63,7 @@ export function render(row: SessionItem, state: string, token?: TokenBody): Sess
     const last = row.lastCheckpoint;
     body.checkpoint = {
       last: last ? { createdAt: last.createdAt, bytes: last.bytes, generation: last.generation } : null,
-      saving: (row.checkpointLeaseUntil ?? 0) > Date.now(),
+      saving: (row.checkpointLeaseUntil ?? 0) > now,
       ...row.checkpointError ? { lastError: row.checkpointError } : {},
     };
   }

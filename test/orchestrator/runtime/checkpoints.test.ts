@@ -211,10 +211,16 @@ describe('save and restore', () => {
     // THEN
     expect(res.statusCode).toBe(400);
     expect(body(res).error.code).toBe('PayloadTooLarge');
-    expect(body(res).error.message).toMatch(/would be \d+ bytes with the checkpoint to restore \(at most 4096\); this relaunch leaves room for a payload of about \d+ bytes/);
+    const message: string = body(res).error.message;
+    expect(message).toMatch(/^the \/run payload would be \d+ bytes with the checkpoint to restore \(at most 4096\); this relaunch leaves room for a payload of \d+ bytes \(quotes, backslashes and control characters count twice or more, as JSON escapes them\)$/);
     expect(rig.emulator.listVms().length).toBe(vmsBefore);
-    // and a payload that fits relaunches.
-    expect((await a.handle(event('PUT', '/sessions/ck-big', { body: { payload: 'small' } }))).statusCode).toBe(201);
+    // and the room is exact: one byte more is refused, a payload of exactly that size relaunches.
+    const room = Number(/room for a payload of (\d+) bytes/.exec(message)![1]);
+    expect(room).toBeGreaterThan(1000);
+    expect((await a.handle(event('PUT', '/sessions/ck-big', { body: { payload: 'y'.repeat(room + 1) } }))).statusCode).toBe(400);
+    const fits = await a.handle(event('PUT', '/sessions/ck-big', { body: { payload: 'y'.repeat(room) } }));
+    expect(fits.statusCode).toBe(201);
+    expect(Buffer.byteLength(rig.emulator.getVm(body(fits).microvmId)!.runHookPayload!)).toBe(4096);
   });
 });
 
