@@ -1,5 +1,6 @@
 // 8. checkpoints: the service calls of one save and of a relaunch with and without a restore, through the real
-// CheckpointSaver and SessionApi (emulator, dynalite, s3rver, calls counted at each); then the example guest's
+// CheckpointSaver and SessionApi (emulator, dynalite, s3rver, calls counted at each); what `onSuspend` adds to a
+// sweep (the real Sweeper), for a new suspension, one already saved, and a VM seen running again; then the example guest's
 // (examples/code-interpreter/sandbox) save and restore times by workspace size, against s3rver on this machine.
 import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -17,6 +18,7 @@ import { CheckpointSaver } from '../src/orchestrator/runtime/checkpoint-saver';
 import { sha256Hex } from '../src/orchestrator/runtime/table/schema';
 import { ENV } from '../src/shared/contract';
 import { ALICE, body, event, startRig } from '../test/orchestrator/runtime/harness';
+import { fixtureOf, newSweeper } from '../test/orchestrator/runtime/sweeper-fixture';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver');
@@ -27,6 +29,11 @@ const PORT = 9100;
 export interface CheckpointsResult {
   /** Calls of one save: MicroVM API, the VM (checkpoint port), S3 (HEAD; the upload is the guest's), table writes. */
   readonly save: { microvms: Record<string, number>; vmRequests: number; s3: Record<string, number>; table: Record<string, number>; pass: boolean };
+  /**
+   * `onSuspend`: the calls of a sweep over one session, by case: running (no mark), newly suspended (saved: resume,
+   * save, suspend), suspended and already saved, and running again with the mark (one conditional write to clear it).
+   */
+  readonly onSuspend: { sweeps: Record<string, Record<string, number>>; pass: boolean };
   /** A relaunch of a session past its end, without and with a checkpoint to restore. */
   readonly relaunch: { withoutRestore: Record<string, number>; withRestore: Record<string, number>; pass: boolean };
   /** The example guest: bytes of the archive, save (tar + upload) and restore (download + untar) times, per workspace size. */
@@ -119,16 +126,53 @@ export async function measureCheckpoints(iterations: number, sizesMiB: number[])
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const restored = JSON.parse(rig.emulator.getVm(body(relaunched).microvmId)!.runHookPayload ?? '{}');
     const relaunch = { withoutRestore, withRestore, pass: total(withRestore) <= total(withoutRestore) && restored.checkpoint !== undefined };
+    const onSuspend = await measureOnSuspend(rig, saver, reset, () => ({ vmRequests, s3: { ...s3Calls } }));
 
     const exampleGuest = [];
     for (const size of sizesMiB) exampleGuest.push(await measureGuest(root, s3, size, iterations));
-    return { save, relaunch, exampleGuest };
+    return { save, onSuspend, relaunch, exampleGuest };
   } finally {
     await rig.stop();
     s3.destroy();
     await s3server.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** One session through the `onSuspend` cases; each sweep's calls, the table scan included. */
+async function measureOnSuspend(
+  rig: Awaited<ReturnType<typeof startRig>>, saver: CheckpointSaver, reset: () => void, guestCalls: () => { vmRequests: number; s3: Record<string, number> },
+): Promise<CheckpointsResult['onSuspend']> {
+  const api = rig.api({ [ENV.CHECKPOINT_BUCKET]: BUCKET, [ENV.CHECKPOINT_PORT]: String(PORT) });
+  // only this session's VM is live: the earlier ones are ended first, so each sweep's calls are this session's.
+  for (const id of ['bench-save', 'bench-plain']) await api.handle(event('DELETE', `/sessions/${id}`));
+  const created = body(await api.handle(event('PUT', '/sessions/bench-suspend')));
+  const advance = (ms: number) => {
+    rig.clock.offsetMs += ms;
+    rig.emulator.advanceTime(ms);
+  };
+  const sweep = async (name: string) => {
+    reset();
+    await newSweeper(fixtureOf(rig), {}, { checkpoints: { saver, beforeEndSeconds: 900, onSuspend: true } }).run();
+    const counts = countsOf(rig);
+    const guest = guestCalls();
+    sweeps[name] = { ...counts.microvms, ...prefixed('table.', counts.table), vm: guest.vmRequests, ...prefixed('s3.', guest.s3) };
+  };
+  const sweeps: Record<string, Record<string, number>> = {};
+  await sweep('running');
+  advance(11 * 60_000); // the rig's idle policy suspends after 10 minutes
+  await sweep('newlySuspended');
+  await sweep('alreadySaved');
+  rig.emulator.recordTraffic(created.microvmId);
+  advance(5_000);
+  await sweep('runningAgain');
+  const extra = (name: string, key: string) => (sweeps[name][key] ?? 0) - (sweeps.running[key] ?? 0);
+  const same = (name: string) => JSON.stringify(sweeps[name]) === JSON.stringify(sweeps.running);
+  const pass = extra('newlySuspended', 'ResumeMicrovm') === 1 && extra('newlySuspended', 'SuspendMicrovm') === 1
+    && extra('newlySuspended', 'CreateMicrovmAuthToken') === 1 && extra('newlySuspended', 'vm') === 1
+    && extra('newlySuspended', 'table.UpdateItemCommand') === 2
+    && same('alreadySaved') && extra('runningAgain', 'table.UpdateItemCommand') === 1;
+  return { sweeps, pass };
 }
 
 function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
