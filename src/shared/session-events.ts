@@ -19,6 +19,13 @@ export const SESSION_EVENT_TYPES = {
   CHECKPOINT_FAILED: 'Checkpoint Failed',
 } as const;
 
+/**
+ * What started a checkpoint save: `POST /sessions/{id}/checkpoint` (`requested`), the sweeper near the session's end
+ * (`beforeEnd`), or the sweeper on a new suspension (`onSuspend`).
+ */
+export const CHECKPOINT_TRIGGERS = ['requested', 'beforeEnd', 'onSuspend'] as const;
+export type CheckpointTrigger = (typeof CHECKPOINT_TRIGGERS)[number];
+
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[keyof typeof SESSION_EVENT_TYPES];
 
 /**
@@ -74,6 +81,8 @@ export interface SessionEventDetail {
   readonly usage?: SessionUsage;
   /** Checkpoint saved: what was saved (the key names owner, session and generation; never a URL). */
   readonly checkpoint?: { readonly key: string; readonly bytes: number; readonly createdAt: string };
+  /** Checkpoint saved or failed: what started the save. */
+  readonly trigger?: CheckpointTrigger;
   /** Shell access granted: who asked and for how long. */
   readonly callerArn?: string;
   readonly expirationInMinutes?: number;

@@ -18,7 +18,7 @@ import { sessionFields } from './session-usage';
 import { CheckpointRecord, CheckpointStore, SeenCheckpointState } from './table/checkpoint-store';
 import { keyOf, SessionItem } from './table/schema';
 import { CHECKPOINTS, CHECKPOINT_METRICS, DATA_PLANE } from '../../shared/contract';
-import { SESSION_EVENT_TYPES } from '../../shared/session-events';
+import { CheckpointTrigger, SESSION_EVENT_TYPES } from '../../shared/session-events';
 
 /** What a save needs of a session row. */
 export interface CheckpointRow {
@@ -89,9 +89,10 @@ export class CheckpointSaver {
 
   /**
    * One save of the row's VM; never throws for a guest's failure (it is counted and logged), only for the service's.
-   * `seen` (a sweep's save) makes it `inProgress` when the row changed since the sweep read it.
+   * `trigger` goes in its event and log line; `seen` (a sweep's save) makes it `inProgress` when the row changed since
+   * the sweep read it.
    */
-  async save(row: CheckpointRow, seen?: SeenCheckpointState): Promise<SaveOutcome> {
+  async save(row: CheckpointRow, trigger: CheckpointTrigger = 'requested', seen?: SeenCheckpointState): Promise<SaveOutcome> {
     const leaseId = randomUUID();
     const started = this.now();
     const leaseMs = Math.min(this.guestTimeoutMs, CHECKPOINTS.URL_MAX_SECONDS * 1000) + 60_000;
@@ -102,25 +103,26 @@ export class CheckpointSaver {
     } catch (err) {
       await this.store.release(row, leaseId, errorName(err), isSuspended(row)).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
-      this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, error: errorName(err) });
-      this.emit(row, { reason: errorName(err) });
+      this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, trigger, error: errorName(err) });
+      this.emit(row, { reason: errorName(err), trigger });
       throw err;
     }
     if (!outcome.saved) {
       await this.store.release(row, leaseId, outcome.reason, isSuspended(row)).catch(() => false);
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_FAILED);
-      this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, reason: outcome.reason });
+      this.props.logger.warn('checkpoint failed', { owner: row.owner, sessionId: row.sessionId, generation: row.generation, trigger, reason: outcome.reason });
       // a save that found another one running is not a failure of its own.
-      if (outcome.reason !== 'inProgress') this.emit(row, { reason: outcome.reason });
+      if (outcome.reason !== 'inProgress') this.emit(row, { reason: outcome.reason, trigger });
     } else {
       const { key, bytes, createdAt } = outcome.checkpoint;
-      this.emit(row, { checkpoint: { key, bytes, createdAt } });
+      this.emit(row, { checkpoint: { key, bytes, createdAt }, trigger });
       this.count(CHECKPOINT_METRICS.CHECKPOINTS_SAVED);
       this.props.metrics.addMetric(CHECKPOINT_METRICS.CHECKPOINT_BYTES, MetricUnit.Bytes, outcome.checkpoint.bytes);
       this.props.logger.info('checkpoint saved', {
         owner: row.owner,
         sessionId: row.sessionId,
         generation: row.generation,
+        trigger,
         key: outcome.checkpoint.key,
         bytes: outcome.checkpoint.bytes,
         durationMs: this.now() - started,
@@ -259,7 +261,9 @@ export class CheckpointSaver {
     }
   }
 
-  private emit(row: CheckpointRow, detail: { reason?: string; checkpoint?: { key: string; bytes: number; createdAt: string } }): void {
+  private emit(
+    row: CheckpointRow, detail: { reason?: string; checkpoint?: { key: string; bytes: number; createdAt: string }; trigger: CheckpointTrigger },
+  ): void {
     this.props.events?.emit(detail.checkpoint ? SESSION_EVENT_TYPES.CHECKPOINT_SAVED : SESSION_EVENT_TYPES.CHECKPOINT_FAILED, {
       ...sessionFields(row), time: new Date(this.now()).toISOString(), ...detail,
     });

@@ -297,7 +297,7 @@ export class Sweeper {
     const suspension = checkpoints.onSuspend === true && dueOnSuspend(row, vmState, now);
     if ((nearEnd || suspension) && run.remainingMs() > SAVE_TIME_MS) {
       // claimed only if no save happened since this sweep's scan: two sweeps at once save a session once.
-      await checkpoints.saver.save({ ...row, generation: row.generation!, vmState }, {
+      await checkpoints.saver.save({ ...row, generation: row.generation!, vmState }, nearEnd ? 'beforeEnd' : 'onSuspend', {
         lastKey: row.lastCheckpoint?.key,
         ...suspension && !nearEnd ? { suspensionAttempts: row.suspensionSaveAttempts ?? 0 } : {},
       });

@@ -19,6 +19,7 @@ import { CheckpointSaver, SaveOutcome } from '../../../src/orchestrator/runtime/
 import { SessionEvents } from '../../../src/orchestrator/runtime/session-events';
 import { keyOf, sha256Hex } from '../../../src/orchestrator/runtime/table/schema';
 import { ENV } from '../../../src/shared/contract';
+import { CHECKPOINT_TRIGGERS } from '../../../src/shared/session-events';
 
 // checkpoints end to end: the real SDK clients and the real S3 presigner against s3rver, the session API and the
 // saver against the emulator (its data plane forwarding the checkpoint port to a guest that really tars, uploads,
@@ -451,12 +452,12 @@ describe('onSuspend: the sweeper saves each suspension once', () => {
     const scanned = { owner, sessionId: 'ck-stale', generation: 1, microvmId: created.microvmId, endpoint: created.endpoint, vmState: 'SUSPENDED' };
 
     // WHEN the first saves, and the second claims after it finished, with what it read before
-    const first = await saver().save(scanned, { lastKey: undefined, suspensionAttempts: 0 });
-    const second = await saver().save(scanned, { lastKey: undefined, suspensionAttempts: 0 });
+    const first = await saver().save(scanned, 'onSuspend', { lastKey: undefined, suspensionAttempts: 0 });
+    const second = await saver().save(scanned, 'onSuspend', { lastKey: undefined, suspensionAttempts: 0 });
     // and a save after a failed attempt the reader did not see
     guest.mode = 'fail';
-    const failedAfter = await saver().save(scanned, { lastKey: first.saved ? first.checkpoint.key : '' });
-    const staleAttempts = await saver().save(scanned, { lastKey: first.saved ? first.checkpoint.key : '', suspensionAttempts: 0 });
+    const failedAfter = await saver().save(scanned, 'onSuspend', { lastKey: first.saved ? first.checkpoint.key : '' });
+    const staleAttempts = await saver().save(scanned, 'onSuspend', { lastKey: first.saved ? first.checkpoint.key : '', suspensionAttempts: 0 });
 
     // THEN one save; the stale claims are refused as in progress (no guest call, no failure counted)
     expect([first.saved, second, failedAfter, staleAttempts]).toEqual([
@@ -530,7 +531,7 @@ describe('onSuspend: the sweeper saves each suspension once', () => {
 });
 
 describe('checkpoint events', () => {
-  test('a save and a failed save each give one event that matches the documented schema, with no URL in it', async () => {
+  test('each save and failed save gives one event, with what started it, that matches the documented schema and has no URL', async () => {
     // GIVEN events to a local bus
     const bus = await LocalEventBus.start();
     const client = new EventBridgeClient({ endpoint: bus.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'B' } });
@@ -544,11 +545,22 @@ describe('checkpoint events', () => {
       await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
       guest.mode = 'fail';
       await saver(5000, events).saveRequested({ owner, sessionId: 'ck-ev', generation: 1 });
+      // and the sweeper saves the session once the idle policy suspends it, then again near its end
+      guest.mode = 'ok';
+      const sweep = () => newSweeper(fixtureOf(rig), {}, {
+        checkpoints: { saver: saver(5000, events), beforeEndSeconds: 900, onSuspend: true },
+      }).run();
+      advance(11 * 60_000);
+      await sweep();
+      advance(40 * 60_000);
+      await sweep();
       await events.flush();
 
-      // THEN
-      expect(bus.events.map((e) => [e.detailType, e.detail.reason, (e.detail.checkpoint as any)?.bytes > 0])).toEqual([
-        ['Checkpoint Saved', undefined, true], ['Checkpoint Failed', 'guestFailed', false],
+      // THEN (other tests' sessions share the table: this session's events)
+      const mine = bus.events.filter((e) => e.detail.sessionId === 'ck-ev');
+      expect(mine.map((e) => [e.detailType, e.detail.trigger, e.detail.reason, (e.detail.checkpoint as any)?.bytes > 0])).toEqual([
+        ['Checkpoint Saved', 'requested', undefined, true], ['Checkpoint Failed', 'requested', 'guestFailed', false],
+        ['Checkpoint Saved', 'onSuspend', undefined, true], ['Checkpoint Saved', 'beforeEnd', undefined, true],
       ]);
       expect(bus.events[0].detail).toMatchObject({ sessionId: 'ck-ev', generation: 1, labels: { tenant: 'acme' }, ownerArn: ALICE });
       expect(bus.events.map((e) => e.rawDetail).join()).not.toMatch(/X-Amz-|https?:\/\//);
@@ -556,6 +568,7 @@ describe('checkpoint events', () => {
       const Ajv = require('ajv');
       const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'events.schema.json'), 'utf8'));
       const validate = new Ajv({ allErrors: true }).compile(schema);
+      expect(schema.definitions.detail.properties.trigger.enum).toEqual([...CHECKPOINT_TRIGGERS]);
       for (const e of bus.events) {
         expect([e.detailType, validate({ 'source': e.source, 'detail-type': e.detailType, 'detail': e.detail }), validate.errors]).toEqual([e.detailType, true, null]);
       }
