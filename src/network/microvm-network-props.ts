@@ -153,7 +153,8 @@ export interface MicrovmGatewayEndpointOptions {
    * ID of the service's AWS-managed prefix list (`com.amazonaws.<region>.<service>`), which the connector's
    * security group is opened to on port 443.
    *
-   * @default - looked up by name at synth (needs a stack with an explicit region and account)
+   * @default - looked up by name at synth in a stack with an explicit region and account; otherwise read at deploy
+   * time by a custom resource (one `ec2:DescribeManagedPrefixLists` call)
    */
   readonly prefixListId?: string;
 

@@ -21,6 +21,7 @@ import {
 } from './microvm-network-props';
 import { createOperatorRole } from './operator-role';
 import { resolveNetworkProps, resolverAddress } from './private/network-props';
+import { prefixListAtDeploy } from './private/prefix-list-lookup';
 import { keepNoTrafficRule } from './private/security-group';
 import { acknowledgeInlinePolicy } from '../shared/compliance';
 import { MicrovmLogging, logGroupFor } from '../shared/microvm-logging';
@@ -329,15 +330,12 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
       throw this.invalid('prefixListId', prefixListId, 'be a prefix list ID like "pl-63a5400a"',
         `Find it with: aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.${shortName}`);
     }
-    if (prefixListId === undefined) {
-      if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
-        throw this.invalid('prefixListId', undefined, `be given when the stack has no explicit region and account (the ${shortName} prefix list is looked up by name)`,
-          `Pass { prefixListId: 'pl-...' } (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.${shortName}) or set the stack's env.`);
-      }
-    }
     const scope = new Construct(this, id);
     if (prefixListId === undefined) {
-      prefixListId = ec2.PrefixList.fromLookup(scope, 'PrefixList', { prefixListName: `com.amazonaws.${stack.region}.${shortName}` }).prefixListId;
+      // looked up at synth where the stack names its region and account, read at deploy time where it does not.
+      prefixListId = Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)
+        ? prefixListAtDeploy(scope, shortName)
+        : ec2.PrefixList.fromLookup(scope, 'PrefixList', { prefixListName: `com.amazonaws.${stack.region}.${shortName}` }).prefixListId;
     }
     const endpoint = new ec2.GatewayVpcEndpoint(scope, 'Endpoint', {
       vpc: this.vpc,
@@ -382,18 +380,6 @@ export class MicrovmNetwork extends Construct implements IMicrovmNetwork, ec2.IC
     }
     if (this.egressMode === EgressMode.ISOLATED) return this.addS3Endpoint({ buckets: [bucket] });
     return undefined;
-  }
-
-  /**
-   * Whether `_allowBucket` can open the network without a prefix list lookup, which needs an explicit region and
-   * account: it has an S3 endpoint already, or does not get one.
-   *
-   * @internal
-   */
-  public get _canAllowBucket(): boolean {
-    const stack = Stack.of(this);
-    return this.s3Endpoint !== undefined || this.egressMode !== EgressMode.ISOLATED ||
-      !(Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account));
   }
 
   private openInternetThroughFirewall(cidr: string): void {

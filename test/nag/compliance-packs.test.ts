@@ -82,6 +82,24 @@ describe.each(ENVS)('the minimal example in %s', (_name, env) => {
   });
 });
 
+describe.each(ENVS)('checkpoints with onSuspend in %s', (_name, env) => {
+  // in a stack without region and account the isolated network reads the S3 prefix list at deploy time, through
+  // aws-cdk-lib's AwsCustomResource function: its findings are acknowledged on it, with reasons, like the library's own.
+  test.each(PACKS)('%s reports nothing unacknowledged', (_pack, pack) => {
+    const { stack } = minimal(env, { orchestrator: { checkpoints: { port: 8181, onSuspend: true } } });
+    expect(findings(pack(stack).validateScope(stack))).toEqual([]);
+  });
+
+  test('every acknowledgement carries a reason', () => {
+    const { stack } = minimal(env, { orchestrator: { checkpoints: { port: 8181, onSuspend: true } } });
+    const acks = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === ACK_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, unknown>)));
+    for (const [id, reason] of acks) {
+      expect({ id, reason: typeof reason === 'string' && reason.length >= 40 }).toEqual({ id, reason: true });
+    }
+  });
+});
+
 describe('opting out of the customer-managed keys is explicit and visible', () => {
   test('awsOwnedEncryption on both constructs: no key, and the packs say so', () => {
     // GIVEN

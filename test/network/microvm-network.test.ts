@@ -345,9 +345,24 @@ describe('MicrovmNetwork: opening explicitly', () => {
     expect(egress).toEqual([expect.objectContaining({ FromPort: 443, ToPort: 443, IpProtocol: 'tcp', DestinationPrefixListId: expect.stringMatching(/^pl-/) })]);
   });
 
-  test('fails if the prefix list cannot be looked up or is malformed', () => {
+  test('reads the prefix list at deploy time when the stack has no region and account, and needs no lookup given an ID', () => {
+    // a stack without env: one read of the prefix list by name, at deploy time
+    const stack = newStack();
+    new MicrovmNetwork(stack, 'Network').addGatewayEndpoint(ec2.GatewayVpcEndpointAwsService.DYNAMODB);
+    const template = Template.fromStack(stack);
+    const [id] = Object.keys(template.findResources('Custom::AWS'));
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+    expect(egress).toEqual([expect.objectContaining({ FromPort: 443, ToPort: 443, DestinationPrefixListId: { 'Fn::GetAtt': [id, 'PrefixLists.0.PrefixListId'] } })]);
+    // an ID given: neither a read nor a lookup
+    const given = newStack();
+    new MicrovmNetwork(given, 'Network').addS3Endpoint({ prefixListId: 'pl-63a5400a' });
+    const givenTemplate = Template.fromStack(given);
+    givenTemplate.resourceCountIs('Custom::AWS', 0);
+    givenTemplate.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { DestinationPrefixListId: 'pl-63a5400a' });
+  });
+
+  test('fails if the prefix list ID is malformed', () => {
     const network = new MicrovmNetwork(newStack(), 'Network');
-    expect(() => network.addS3Endpoint()).toThrow(/^Stack\/[\w-]+: prefixListId must be given when the stack has no explicit region and account/);
     expect(() => network.addS3Endpoint({ prefixListId: 'com.amazonaws.us-east-1.s3' }))
       .toThrow('prefixListId must be a prefix list ID like "pl-63a5400a", got "com.amazonaws.us-east-1.s3"');
   });

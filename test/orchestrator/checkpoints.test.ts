@@ -346,11 +346,32 @@ describe('networks', () => {
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { PolicyDocument: Match.absent() });
   });
 
-  test('fails if an isolated network must look up the S3 prefix list in a stack without region and account', () => {
-    // THEN
-    expect(() => build({ env: null })).toThrow(
-      'Stack/Orch: checkpoints must have an S3 gateway endpoint it can reach the bucket through (the S3 prefix list is looked up by ' +
-      'region and account), got "an isolated MicrovmNetwork in a stack without an explicit region and account". Give the stack env');
+  test('in a stack without region and account (cdk init\'s), the isolated network reads the S3 prefix list at deploy time', () => {
+    // GIVEN
+    const { stack, template } = build({ env: null });
+
+    // THEN the endpoint is scoped to the bucket as with a lookup, and 443 goes to the prefix list the read returns
+    const lookups = template.findResources('Custom::AWS');
+    expect(Object.keys(lookups)).toHaveLength(1);
+    const [id, lookup] = Object.entries(lookups)[0];
+    // the call, with the stack's region where CloudFormation puts it in
+    const parts: unknown[] = stack.resolve(lookup.Properties.Create)['Fn::Join'][1];
+    const call = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : (expect(p).toEqual({ Ref: 'AWS::Region' }), '<region>'))).join(''));
+    expect(call).toMatchObject({
+      service: 'EC2',
+      action: 'describeManagedPrefixLists',
+      parameters: { Filters: [{ Name: 'prefix-list-name', Values: ['com.amazonaws.<region>.s3'] }] },
+      physicalResourceId: { id: 'com.amazonaws.<region>.s3' },
+      outputPaths: ['PrefixLists.0.PrefixListId'],
+    });
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties)
+      .filter((p) => p.DestinationPrefixListId !== undefined);
+    expect(egress).toEqual([expect.objectContaining({ FromPort: 443, ToPort: 443, DestinationPrefixListId: { 'Fn::GetAtt': [id, 'PrefixLists.0.PrefixListId'] } })]);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] } });
+    // the lookup's one permission: the read, which has no resource-level permissions.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'ec2:DescribeManagedPrefixLists', Effect: 'Allow', Resource: '*' }] },
+    });
   });
 
   test('an allowlist network gets the bucket\'s regional name (firewall and DNS), not s3.<region>.amazonaws.com, and no endpoint', () => {

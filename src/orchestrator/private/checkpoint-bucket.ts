@@ -37,12 +37,6 @@ const AUTO_DELETE_PROVIDER_ID = 'Custom::S3AutoDeleteObjectsCustomResourceProvid
 export function setUpCheckpoints(scope: Construct, setup: CheckpointSetup): s3.IBucket {
   const { config, orchestrator, sweeper } = setup;
   const network = setup.egress._network;
-  if (network instanceof MicrovmNetwork && !network._canAllowBucket) {
-    throw invalidProp('checkpoints', 'an isolated MicrovmNetwork in a stack without an explicit region and account',
-      'have an S3 gateway endpoint it can reach the bucket through (the S3 prefix list is looked up by region and account)',
-      "Give the stack env: { account, region }, or pass egress: Egress.network(network) after network.addS3Endpoint({ prefixListId: 'pl-...' }).");
-  }
-
   const bucket = config.bucket ?? newCheckpointBucket(scope, setup);
   const endpoint = network instanceof MicrovmNetwork ? network._allowBucket(bucket) : undefined;
   if (!config.bucket) restrictToOrchestrator(bucket as s3.Bucket, [orchestrator.role!, sweeper.role!], endpoint);
