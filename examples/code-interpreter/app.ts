@@ -47,6 +47,10 @@ export class CodeInterpreterStack extends Stack {
       idlePolicy: IdlePolicy.suspendAfter(Duration.minutes(15), { terminateAfter: Duration.hours(1) }),
       maxSessionDuration: Duration.hours(2),
       maxSessionsPerOwner: 50,
+      // the workspace outlives the VM: saved to S3 15 minutes before the end and on every idle suspension, restored
+      // by the /run hook of the next launch (sandbox/checkpoint.py). 8181 is served only for the orchestrator's own
+      // 5-minute tokens; the isolated network gets an S3 endpoint admitting only the checkpoint bucket.
+      checkpoints: { port: 8181, onSuspend: true },
     });
 
     // the agent backend that creates a session per conversation.

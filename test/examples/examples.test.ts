@@ -47,6 +47,17 @@ describe('examples', () => {
       KmsKeyIdentifier: Match.anyValue(),
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: Match.objectLike({ SSEType: 'KMS' }) });
+    // checkpoints with onSuspend: a KMS bucket, an S3 gateway endpoint for it, and the prefix list read at deploy time
+    // (the stack names a region but no account).
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) })] },
+    });
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    template.resourceCountIs('Custom::AWS', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MICROVM_CHECKPOINT_PORT: '8181', MICROVM_CHECKPOINT_ON_SUSPEND: 'true' }) },
+    });
   });
 
   test('dev-environment: a domain allowlist behind Network Firewall and NAT', () => {

@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from cdk_lambda_microvms import (
+    CheckpointOptions,
     Egress,
     Hook,
     IdlePolicy,
@@ -71,6 +72,10 @@ class CodeInterpreterStack(Stack):
             idle_policy=IdlePolicy.suspend_after(Duration.minutes(15), terminate_after=Duration.hours(1)),
             max_session_duration=Duration.hours(2),
             max_sessions_per_owner=50,
+            # the workspace outlives the VM: saved to S3 15 minutes before the end and on every idle suspension,
+            # restored by the /run hook of the next launch (sandbox/checkpoint.py). 8181 is served only for the
+            # orchestrator's own 5-minute tokens; the isolated network gets an S3 endpoint admitting only the bucket.
+            checkpoints=CheckpointOptions(port=8181, on_suspend=True),
         )
 
         # the agent backend that creates a session per conversation.
