@@ -43,7 +43,7 @@ function acknowledgeSingleton(singleton: IConstruct | undefined): void {
   // aws-cdk-lib picks this function's runtime (determineLatestNodeRuntime), which can trail the newest nodejs<N>.x it
   // knows, as it does in 2.278; overriding it would run aws-cdk-lib's handler on a runtime it was not released for.
   acknowledgeAll(singleton, ['AwsSolutions-L1'],
-    "aws-cdk-lib chooses the runtime of its AwsCustomResource function and releases its handler for that runtime; it " +
+    'aws-cdk-lib chooses the runtime of its AwsCustomResource function and releases its handler for that runtime; it ' +
     'makes one read-only EC2 call per deployment and handles no user data.');
   acknowledgeAll(singleton, ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
     'the function makes read-only AWS API calls (DescribeManagedPrefixLists) over TLS with SigV4 during a deployment and ' +
