@@ -141,7 +141,10 @@ export async function measureCheckpoints(iterations: number, sizesMiB: number[])
 
 /** One session through the `onSuspend` cases; each sweep's calls, the table scan included. */
 async function measureOnSuspend(
-  rig: Awaited<ReturnType<typeof startRig>>, saver: CheckpointSaver, reset: () => void, guestCalls: () => { vmRequests: number; s3: Record<string, number> },
+  rig: Awaited<ReturnType<typeof startRig>>,
+  saver: CheckpointSaver,
+  reset: () => void,
+  guestCalls: () => { vmRequests: number; s3: Record<string, number> },
 ): Promise<CheckpointsResult['onSuspend']> {
   const api = rig.api({ [ENV.CHECKPOINT_BUCKET]: BUCKET, [ENV.CHECKPOINT_PORT]: String(PORT) });
   // only this session's VM is live: the earlier ones are ended first, so each sweep's calls are this session's.
