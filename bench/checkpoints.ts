@@ -197,6 +197,11 @@ async function measureGuest(root: string, s3: S3Client, sizeMiB: number, iterati
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // the checkpoint server is a thread of its own, which may start listening after /ready answers.
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://127.0.0.1:${ports.checkpoint}/`).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return { child, ports };
   };
   const workspace = fs.mkdtempSync(path.join(root, 'ws-'));
