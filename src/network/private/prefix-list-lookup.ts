@@ -1,7 +1,9 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledgeAll, acknowledgeInlinePolicy } from '../../shared/compliance';
+import {
+  acknowledgeAll, acknowledgeInlinePolicy, LAMBDA_CONCURRENCY_RULES, LAMBDA_DLQ_RULES, LAMBDA_INSIDE_VPC_RULES,
+} from '../../shared/compliance';
 
 /** The construct id aws-cdk-lib gives the stack's one `AwsCustomResource` function. */
 const SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -45,13 +47,13 @@ function acknowledgeSingleton(singleton: IConstruct | undefined): void {
   acknowledgeAll(singleton, ['AwsSolutions-L1'],
     'aws-cdk-lib chooses the runtime of its AwsCustomResource function and releases its handler for that runtime; it ' +
     'makes one read-only EC2 call per deployment and handles no user data.');
-  acknowledgeAll(singleton, ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
+  acknowledgeAll(singleton, LAMBDA_INSIDE_VPC_RULES,
     'the function makes read-only AWS API calls (DescribeManagedPrefixLists) over TLS with SigV4 during a deployment and ' +
     'serves no listener; a VPC would add endpoints or NAT and isolate nothing.');
-  acknowledgeAll(singleton, ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+  acknowledgeAll(singleton, LAMBDA_CONCURRENCY_RULES,
     'only CloudFormation invokes it, once per lookup per deployment; a reservation fails to deploy in accounts at the ' +
     'new-account concurrency limit and bounds nothing.');
-  acknowledgeAll(singleton, ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
+  acknowledgeAll(singleton, LAMBDA_DLQ_RULES,
     'only CloudFormation invokes it, as a custom resource, and waits for its answer: a failure fails the deployment, ' +
     'where it must show; a queued event would be read by no one.');
   acknowledgeAll(singleton, ['Serverless-LambdaDefaultMemorySize', 'Serverless-LambdaTracing'],

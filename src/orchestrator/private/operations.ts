@@ -1,6 +1,8 @@
 import { Duration, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as actions, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { acknowledgeAll, acknowledgeInlinePolicy } from '../../shared/compliance';
+import {
+  acknowledgeAll, acknowledgeInlinePolicy, LAMBDA_CONCURRENCY_RULES, LAMBDA_DLQ_RULES, LAMBDA_INSIDE_VPC_RULES,
+} from '../../shared/compliance';
 import { allowServiceToEncrypt } from '../../shared/encryption';
 
 /**
@@ -52,22 +54,22 @@ export function acknowledgeComplianceFindings(
 ): void {
   for (const fn of [fns.orchestrator, fns.sweeper, fns.smokeTest]) {
     if (!fn) continue;
-    acknowledgeAll(fn, ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
+    acknowledgeAll(fn, LAMBDA_INSIDE_VPC_RULES,
       'the function calls only AWS APIs (Lambda MicroVMs, DynamoDB, CloudWatch) over TLS with SigV4 and serves no ' +
       'network listener; a VPC would add NAT or interface endpoints (cost and more paths out) and isolate nothing.');
-    acknowledgeAll(fn, ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+    acknowledgeAll(fn, LAMBDA_CONCURRENCY_RULES,
       'reserving concurrency fails to deploy in accounts still at the new-account concurrency limit, and a reservation ' +
       'small enough to be safe would throttle the session API under load; admission limits (maxSessions, ' +
       'maxSessionsPerOwner) bound what the function can launch.');
   }
-  acknowledgeAll(fns.orchestrator, ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
+  acknowledgeAll(fns.orchestrator, LAMBDA_DLQ_RULES,
     'the session API is only invoked synchronously through its Function URL, and a dead-letter queue only receives ' +
     'asynchronous invocations; callers get every failure as an HTTP answer.');
-  acknowledgeAll(fns.sweeper, ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
+  acknowledgeAll(fns.sweeper, LAMBDA_DLQ_RULES,
     'failed asynchronous sweeps go to the on-failure destination (the SweeperFailures queue), which Lambda prefers ' +
     'to a dead-letter queue and which records the failure reason as well.');
   if (fns.smokeTest) {
-    acknowledgeAll(fns.smokeTest, ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
+    acknowledgeAll(fns.smokeTest, LAMBDA_DLQ_RULES,
       'only CloudFormation invokes the smoke test, as a custom resource, and waits for its answer: a failed invocation ' +
       'fails the deployment, which is where the failure must show; a queued event would be read by no one.');
   }

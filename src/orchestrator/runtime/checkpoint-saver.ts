@@ -15,10 +15,18 @@ import type { CheckpointConfig } from './checkpoint-config';
 import type { SessionEvents } from './session-events';
 import { isGoneState } from './session-rows';
 import { sessionFields } from './session-usage';
+import { realSleep, RetryContext, withRetries } from './sweeper-pacing';
 import { CheckpointRecord, CheckpointStore, SeenCheckpointState } from './table/checkpoint-store';
 import { keyOf, SessionItem } from './table/schema';
 import { CHECKPOINTS, CHECKPOINT_METRICS, DATA_PLANE } from '../../shared/contract';
 import { CheckpointTrigger, SESSION_EVENT_TYPES } from '../../shared/session-events';
+
+/** Retries of resume and suspend: 3 attempts, up to 0.5 s then 1 s apart (or the service's Retry-After). */
+const PACED_RETRY: RetryContext = {
+  backoff: { baseDelayMs: 500, maxDelayMs: 1000, maxAttempts: 3 },
+  sleep: realSleep,
+  remainingMs: () => Number.POSITIVE_INFINITY,
+};
 
 /** What a save needs of a session row. */
 export interface CheckpointRow {
@@ -246,19 +254,11 @@ export class CheckpointSaver {
   }
 
   /**
-   * Resume and suspend are the service's slowest-paced calls (5 and 2 per second, account-wide): a throttled one is
-   * tried again, three times in all, 0.5 s then 1 s apart.
+   * Resume and suspend are the service's slowest-paced calls (5 and 2 per second, account-wide): a throttled (or
+   * otherwise transient) failure is tried again by the sweeper's own {@link withRetries}, three times in all.
    */
   private async sendPaced(command: ResumeMicrovmCommand | SuspendMicrovmCommand): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.props.microvms.send(command as ResumeMicrovmCommand);
-        return;
-      } catch (err) {
-        if (attempt >= 3 || errorName(err) !== 'ThrottlingException') throw err;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-      }
-    }
+    await withRetries(PACED_RETRY, () => this.props.microvms.send(command as ResumeMicrovmCommand));
   }
 
   private emit(
